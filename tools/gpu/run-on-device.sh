@@ -14,7 +14,8 @@ echo "== $(date -u) $(uname -srm)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | head -3
 PY=python3
 [ -x /opt/torch/.venv/bin/python3 ] && PY=/opt/torch/.venv/bin/python3
-TORCH_LIB="$($PY -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
+# TORCH_LIB may be preset to simulate the run on a host without PyTorch (docs/GPU.md).
+TORCH_LIB="${TORCH_LIB:-$($PY -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')}"
 $PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(),
       torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
 echo "torch lib: $TORCH_LIB"; ls "$TORCH_LIB" | grep -E '^lib(torch|c10)' | tr '\n' ' '; echo

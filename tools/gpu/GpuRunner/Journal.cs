@@ -32,6 +32,7 @@ public sealed class Journal : IDisposable
             }
         }
         _writer = new StreamWriter(_path, append: true) { AutoFlush = true };
+        if (_writer.BaseStream.Position > 0) _writer.WriteLine();   // end a line the crash may have cut short
         foreach (string key in started.Where(k => !_done.ContainsKey(k)).Distinct())
             Done(key, new JsonObject { ["ok"] = false, ["error"] = "process died during this step (native crash or missing libtorch symbol)" });
     }
