@@ -7,6 +7,7 @@ set +e
 OUT="${OUT:-/tmp/mlnetext-gpu-out}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
+tee_pid=$!
 cd "$(dirname "$0")/../.."
 budget_s="${GPU_BUDGET_S:-540}"   # stop starting new work after this many seconds
 
@@ -50,3 +51,5 @@ for attempt in 1 2 3 4 5 6 7 8; do
   [ "$rc" -eq 0 ] && break
 done
 echo "== done in ${SECONDS}s"; ls -la "$OUT"
+exec >&- 2>&-
+wait "$tee_pid"   # let tee finish log.txt before the files are collected
