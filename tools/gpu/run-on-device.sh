@@ -9,7 +9,7 @@ mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 tee_pid=$!
 cd "$(dirname "$0")/../.."
-budget_s="${GPU_BUDGET_S:-540}"   # stop starting new work after this many seconds
+budget_s="${GPU_BUDGET_S:-330}"   # stop starting new work after this many seconds
 
 echo "== $(date -u) $(uname -srm)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | head -3
@@ -27,7 +27,7 @@ head -20 "$OUT/symbols.txt"
 
 echo "== fixtures"
 rm -rf /tmp/mlnetext-fixtures
-timeout 240 $PY tools/gpu/make_fixtures.py --out /tmp/mlnetext-fixtures
+timeout 150 $PY tools/gpu/make_fixtures.py --out /tmp/mlnetext-fixtures
 echo "make_fixtures exit $?"
 tar -C /tmp -czf "$OUT/fixtures.tar.gz" mlnetext-fixtures && du -h "$OUT/fixtures.tar.gz"
 
@@ -37,7 +37,13 @@ mkdir -p "$DOTNET_ROOT"
 tar -xJf .gpu/dotnet-runtime.tar.xz -C "$DOTNET_ROOT" \
   || $PY -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' .gpu/dotnet-runtime.tar.xz "$DOTNET_ROOT"
 export DOTNET_ROOT DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
-export LD_LIBRARY_PATH="$TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# PyTorch wheels keep the CUDA libraries in site-packages/nvidia/*/lib; libraries dlopen()ed by name (cuDNN's
+# engines, nvrtc) are found through this path, as python's torch import would preload them.
+NVIDIA_LIBS="$($PY -c 'import glob, os, sys
+site = os.path.dirname(os.path.dirname(sys.argv[1]))
+print(":".join(sorted(glob.glob(os.path.join(site, "nvidia", "*", "lib")) + glob.glob(os.path.join(site, "nvidia", "*", "*", "lib")))))' "$TORCH_LIB")"
+export LD_LIBRARY_PATH="$TORCH_LIB${NVIDIA_LIBS:+:$NVIDIA_LIBS}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 "$DOTNET_ROOT/dotnet" --list-runtimes
 
 echo "== probe"

@@ -22,6 +22,7 @@ public static class OpsProbe
             cuda = torch.cuda.is_available();
             return new JsonObject
             {
+                ["cuda_init_error"] = cuda ? null : CudaInitError(),
                 ["ok"] = true,
                 ["cuda_available"] = cuda,
                 ["cuda_device_count"] = cuda ? torch.cuda.device_count() : 0,
@@ -47,6 +48,20 @@ public static class OpsProbe
         journal.WriteSummary(summary);
         Console.WriteLine($"wrote {summary}");
         return 0;
+    }
+
+    /// <summary>Why CUDA is unavailable, with TorchSharp's native load trace.</summary>
+    static string CudaInitError()
+    {
+        try
+        {
+            torch.InitializeDeviceType(DeviceType.CUDA);
+            return "InitializeDeviceType(CUDA) succeeded although cuda.is_available() is false";
+        }
+        catch (Exception e)
+        {
+            return $"{e.GetType().Name}: {e.Message}";
+        }
     }
 
     static void Step(Journal journal, string key, Func<JsonObject> body)
