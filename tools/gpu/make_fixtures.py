@@ -39,7 +39,7 @@ MODERNBERT_LENGTHS = [5, 17, 30]
 # token_embedding_projection); 3 hash n-gram sizes over a 127-row table each.
 BLT = dict(
     vocab_size=260, max_position_embeddings=256, patch_in_forward=True, patch_size=4, patching_mode="entropy",
-    cross_attn_k=2, encoder_hash_byte_group_size=[3, 4, 5], encoder_hash_byte_group_vocab=127,
+    patching_device="cpu", cross_attn_k=2, encoder_hash_byte_group_size=[3, 4, 5], encoder_hash_byte_group_vocab=127,
     encoder_hash_byte_group_nb_functions=1,
     patcher_config=dict(vocab_size=260, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                         intermediate_size=48, max_position_embeddings=256),
