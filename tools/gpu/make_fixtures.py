@@ -190,9 +190,9 @@ def blt_fixture(out: str) -> dict:
         with torch.no_grad():
             entropies, patch_lengths, patcher_logits = loaded.model.patcher(
                 ids, patch_size=config.patch_size, threshold=threshold, max_patch_length=config.max_patch_length)
-            hidden = loaded.model(input_ids=ids).last_hidden_state
-            result = loaded(input_ids=ids, labels=ids)
-            unit = loaded(input_ids=ids, patch_lengths=unit_patches)
+            hidden = loaded.model(input_ids=ids, use_cache=False).last_hidden_state
+            result = loaded(input_ids=ids, labels=ids, use_cache=False)
+            unit = loaded(input_ids=ids, patch_lengths=unit_patches, use_cache=False)
         io[f"case{index}.input_ids"] = ids
         io[f"case{index}.patcher_entropies"] = entropies
         io[f"case{index}.patcher_logits"] = patcher_logits
@@ -209,7 +209,7 @@ def blt_fixture(out: str) -> dict:
     trained = transformers.BltForCausalLM.from_pretrained(os.path.join(folder, "model"), attn_implementation="eager")
     trained = trained.float().train()
     ids = blt_ids(BLT_TEXTS[0])
-    trained(input_ids=ids, labels=ids).loss.backward()
+    trained(input_ids=ids, labels=ids, use_cache=False).loss.backward()
     info["grads"] = tensors_to_file(os.path.join(folder, "grads.safetensors"), gradients(trained))
     info["io"] = tensors_to_file(os.path.join(folder, "io.safetensors"), io)
     return info
