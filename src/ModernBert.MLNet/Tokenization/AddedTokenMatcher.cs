@@ -1,0 +1,100 @@
+using System.Buffers;
+using System.Globalization;
+
+namespace MLNetExt.ModernBert.Tokenization;
+
+/// <summary>A piece of text: an added token's id, or plain text to pre-tokenize and BPE (<see cref="Id"/> = -1).</summary>
+internal readonly record struct TextSegment(int Id, int Start, int Length)
+{
+    public bool IsToken => Id >= 0;
+}
+
+/// <summary>
+/// Finds added tokens the way Hugging Face's AddedVocabulary does: leftmost match first, the longest one at that
+/// position, non-overlapping; then single_word / lstrip / rstrip adjust or discard each match.
+/// </summary>
+internal sealed class AddedTokenMatcher
+{
+    readonly Dictionary<char, AddedToken[]> _byFirstChar;
+    readonly SearchValues<char> _firstChars;
+
+    public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
+    {
+        _byFirstChar = tokens
+            .Where(t => t.Content.Length > 0)
+            .GroupBy(t => t.Content[0])
+            .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
+        _firstChars = SearchValues.Create(_byFirstChar.Keys.ToArray());
+    }
+
+    public bool IsEmpty => _byFirstChar.Count == 0;
+
+    /// <summary>Splits <paramref name="sentence"/> into segments that cover it, in order.</summary>
+    public void Split(ReadOnlySpan<char> sentence, List<TextSegment> output)
+    {
+        int startOffset = 0; // end of the last emitted token
+        int searchFrom = 0;  // the next match is searched after the previous match (not after its rstrip)
+        while (FindNext(sentence, searchFrom, out var token, out int matchStart))
+        {
+            int start = matchStart, stop = matchStart + token.Content.Length;
+            searchFrom = stop;
+            if (token.SingleWord && !IsSingleWord(sentence, start, stop)) continue;
+            if (token.LStrip) start = Math.Max(LeadingWhitespaceStart(sentence[..start]), startOffset);
+            if (token.RStrip) stop += TrailingWhitespaceLength(sentence[stop..]);
+            if (start > startOffset) output.Add(new TextSegment(-1, startOffset, start - startOffset));
+            output.Add(new TextSegment(token.Id, start, stop - start));
+            startOffset = stop;
+        }
+        if (startOffset < sentence.Length) output.Add(new TextSegment(-1, startOffset, sentence.Length - startOffset));
+    }
+
+    bool FindNext(ReadOnlySpan<char> sentence, int from, out AddedToken token, out int position)
+    {
+        while (from < sentence.Length)
+        {
+            int i = sentence[from..].IndexOfAny(_firstChars);
+            if (i < 0) break;
+            position = from + i;
+            // Candidates are sorted longest first, so the first hit is the leftmost-longest match.
+            foreach (var candidate in _byFirstChar[sentence[position]])
+            {
+                if (sentence[position..].StartsWith(candidate.Content, StringComparison.Ordinal))
+                {
+                    token = candidate;
+                    return true;
+                }
+            }
+            from = position + 1;
+        }
+        token = null!;
+        position = -1;
+        return false;
+    }
+
+    static bool IsSingleWord(ReadOnlySpan<char> sentence, int start, int stop) =>
+        (start == 0 || !IsWordChar(sentence[start - 1])) && (stop == sentence.Length || !IsWordChar(sentence[stop]));
+
+    // Regex \w: letters, marks, decimal digits, connector punctuation.
+    static bool IsWordChar(char c) => char.GetUnicodeCategory(c) switch
+    {
+        UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
+            or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter or UnicodeCategory.NonSpacingMark
+            or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark
+            or UnicodeCategory.DecimalDigitNumber or UnicodeCategory.ConnectorPunctuation => true,
+        _ => false,
+    };
+
+    static int LeadingWhitespaceStart(ReadOnlySpan<char> before)
+    {
+        int i = before.Length;
+        while (i > 0 && char.IsWhiteSpace(before[i - 1])) i--;
+        return i;
+    }
+
+    static int TrailingWhitespaceLength(ReadOnlySpan<char> after)
+    {
+        int i = 0;
+        while (i < after.Length && char.IsWhiteSpace(after[i])) i++;
+        return i;
+    }
+}
