@@ -73,6 +73,19 @@ public sealed record ModernBertConfig
 
     public double RopeTheta(AttentionKind kind) => kind == AttentionKind.Global ? GlobalRopeTheta : LocalRopeTheta;
 
+    /// <summary>Parameters of the encoder without the token embeddings (the "N" of 6·N·tokens FLOP estimates).</summary>
+    public long NonEmbeddingParameterCount()
+    {
+        long h = HiddenSize, norm = h + (NormBias ? h : 0);
+        long attention = 3 * h * h + (AttentionBias ? 3 * h : 0) + h * h + (AttentionBias ? h : 0);
+        long mlp = 2L * IntermediateSize * h + (MlpBias ? 2L * IntermediateSize : 0) + IntermediateSize * h + (MlpBias ? h : 0);
+        // Every layer has mlp_norm; all but layer 0 have attn_norm; plus the embedding norm and final_norm.
+        return NumHiddenLayers * (attention + mlp + norm) + (NumHiddenLayers - 1) * norm + 2 * norm;
+    }
+
+    /// <summary>Parameters of <see cref="ModernBertModel"/>: token embeddings plus <see cref="NonEmbeddingParameterCount"/>.</summary>
+    public long EncoderParameterCount() => (long)VocabSize * HiddenSize + NonEmbeddingParameterCount();
+
     /// <summary>ModernBERT-base (149M parameters).</summary>
     public static ModernBertConfig Base { get; } = new();
 

@@ -29,7 +29,17 @@ static class ModernBertInit
             };
             if (std is null) p.zero_();
             else if (double.IsNaN(std.Value)) p.fill_(1.0);
-            else nn.init.trunc_normal_(p, 0.0, std.Value, -config.InitializerCutoffFactor * std.Value, config.InitializerCutoffFactor * std.Value);
+            else TruncatedNormal(p, std.Value, config.InitializerCutoffFactor);
         }
+    }
+
+    /// <summary>
+    /// Normal(0, std) restricted to ±cutoff·std by inverse-CDF sampling, as torch.nn.init.trunc_normal_ does
+    /// (TorchSharp 0.107's trunc_normal_ returns constant values, so it is not used).
+    /// </summary>
+    static void TruncatedNormal(Tensor p, double std, double cutoff)
+    {
+        double upper = erf(tensor(cutoff / Math.Sqrt(2.0), float64)).item<double>(); // 2·cdf(cutoff) - 1
+        p.uniform_(-upper, upper).erfinv_().mul_(std * Math.Sqrt(2.0)).clamp_(-cutoff * std, cutoff * std);
     }
 }
