@@ -1,0 +1,39 @@
+using MLNetExt.ModernBert;
+using MLNetExt.Training.Packing;
+using static TorchSharp.torch;
+
+namespace MLNetExt.Tests.ModernBert;
+
+/// <summary>Tiny configs, deterministic random inputs and the shared-data folder for the ModernBERT tests.</summary>
+static class TinyModels
+{
+    public static readonly ModernBertConfig Config = ModernBertConfig.Tiny;
+
+    public static long[] RandomTokens(int length, int seed, int vocab = 64)
+    {
+        var rng = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => (long)rng.Next(3, vocab)).ToArray();
+    }
+
+    public static PackedInput Pack(ModernBertConfig config, params long[][] sequences) =>
+        PackedInput.Create(PackedBatch.FromSequences(sequences), config);
+
+    public static float MaxAbsDiff(Tensor a, Tensor b) => (a.to(float32) - b.to(float32)).abs().max().item<float>();
+
+    /// <summary>The read-only shared/ folder (env MLNETEXT_SHARED, or the first ancestor holding shared/README.md).</summary>
+    public static string SharedDir()
+    {
+        var env = Environment.GetEnvironmentVariable("MLNETEXT_SHARED");
+        if (!string.IsNullOrEmpty(env)) return env;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "shared", "README.md"))) return Path.Combine(dir.FullName, "shared");
+        throw new DirectoryNotFoundException("shared/ (with README.md) not found above " + AppContext.BaseDirectory + "; set MLNETEXT_SHARED.");
+    }
+
+    public static string TempDir()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "mlnetext-modernbert-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        return dir;
+    }
+}
