@@ -38,7 +38,8 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         TimeSpan shard = TimeSpan.Zero, forwardBackward = TimeSpan.Zero;
-        SeedTorch(Seeds.Mix(_options.Seed, _state.Step, -1)); // dropout replays exactly after a resume
+        // Dropout replays exactly after a resume (CPU replicas share one generator, so only a single CPU replica is exact).
+        SeedTorch(Seeds.Mix(_options.Seed, _state.Step, -1));
         _replicas.ZeroGradients();
         double lossSum = 0, flops = 0;
         long terms = 0, tokens = 0;
