@@ -24,6 +24,8 @@ public sealed class BltModel : nn.Module<BltBatch, Tensor>
 
     public BltConfig Config { get; }
     public Patcher Patcher { get; }
+    /// <summary>The entropy model (<c>model.patcher</c>), present when <see cref="BltConfig.PatchInForward"/>.</summary>
+    public EntropyModel? EntropyModel => model.patcher;
     internal BltBackbone Backbone => model;
     internal Linear LmHead => lm_head;
 
