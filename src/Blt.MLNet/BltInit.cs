@@ -27,5 +27,13 @@ static class BltInit
         }
     }
 
-    static void TruncNormal(Tensor weight, double std) => nn.init.trunc_normal_(weight, 0, std, -3 * std, 3 * std);
+    /// <summary>erf(3/√2): the probability mass of a standard normal within ±3σ.</summary>
+    const double Erf3OverSqrt2 = 0.9973002039367398;
+
+    /// <summary>
+    /// N(0, std²) truncated to ±3σ by inverse CDF: erfinv of a uniform draw on (-erf(3/√2), erf(3/√2)), scaled by std·√2.
+    /// (TorchSharp 0.107's nn.init.trunc_normal_ fills the tensor with a constant, so it cannot be used.)
+    /// </summary>
+    static void TruncNormal(Tensor weight, double std) =>
+        weight.uniform_(-Erf3OverSqrt2, Erf3OverSqrt2).erfinv_().mul_(std * Math.Sqrt(2));
 }
