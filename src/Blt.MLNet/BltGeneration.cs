@@ -24,7 +24,8 @@ public static class BltGeneration
         var ids = new List<long>(prompt);
         using var stepper = options.UseCache ? new CachedStepper(model) : null;
         using var scope = NewDisposeScope();
-        float[] logits = stepper is null ? LastLogits(model, ids) : prompt.Select(stepper.Step).Last();
+        float[] logits = stepper is null ? LastLogits(model, ids) : [];
+        if (stepper is not null) foreach (long id in prompt) logits = stepper.Step(id);
         for (int i = 0; i < options.MaxNewBytes; i++)
         {
             long next = Pick(logits, options, rng);

@@ -1,0 +1,39 @@
+using MLNetExt.Blt;
+
+namespace MLNetExt.Tests.Blt;
+
+[TestClass]
+public sealed class BltGenerationTests
+{
+    static readonly long[] Prompt = ByteTokenizer.Encode("Once upon a time, ");
+
+    [TestMethod]
+    public void GreedyWithCacheEqualsWithout()
+    {
+        using var model = TinyBlt.Model(TinyBlt.Config(maxPatchLength: 5));
+        var options = new GenerationOptions(MaxNewBytes: 30, StopAtEos: false);
+        var cached = model.Generate(Prompt, options);
+        var uncached = model.Generate(Prompt, options with { UseCache = false });
+        CollectionAssert.AreEqual(uncached, cached);
+        Assert.HasCount(Prompt.Length + 30, cached);
+    }
+
+    [TestMethod]
+    public void SampledWithCacheEqualsWithoutAndDependsOnTheSeed()
+    {
+        var config = TinyBlt.Config() with { EncoderConfig = TinyBlt.Config().EncoderConfig with { SlidingWindow = 6 }, DecoderConfig = TinyBlt.Config().DecoderConfig with { SlidingWindow = 5 } };
+        using var model = TinyBlt.Model(config);
+        var options = new GenerationOptions(MaxNewBytes: 30, Temperature: 1.0, TopK: 50, Seed: 11, StopAtEos: false);
+        var cached = model.Generate(Prompt, options);
+        CollectionAssert.AreEqual(model.Generate(Prompt, options with { UseCache = false }), cached);
+        CollectionAssert.AreNotEqual(model.Generate(Prompt, options with { Seed = 12 }), cached);
+    }
+
+    [TestMethod]
+    public void StaticPatchingGenerationMatchesToo()
+    {
+        using var model = TinyBlt.Model(TinyBlt.Config(PatchingMode.Static));
+        var options = new GenerationOptions(MaxNewBytes: 12, StopAtEos: false);
+        CollectionAssert.AreEqual(model.Generate(Prompt, options with { UseCache = false }), model.Generate(Prompt, options));
+    }
+}
