@@ -36,6 +36,18 @@ public static class BltGeneration
         return ids.ToArray();
     }
 
+    /// <summary>
+    /// Runs <paramref name="ids"/> through the cached, byte-by-byte path: the logits at every position and how many
+    /// times the latent model ran (once per completed patch). Matches <see cref="BltModel.forward"/> up to rounding.
+    /// </summary>
+    public static (float[][] Logits, int LatentRuns) ScoreIncrementally(this BltModel model, long[] ids)
+    {
+        using var _ = no_grad();
+        using var stepper = new CachedStepper(model);
+        var logits = ids.Select(stepper.Step).ToArray();
+        return (logits, stepper.LatentRuns);
+    }
+
     public static string Generate(this BltModel model, string prompt, GenerationOptions options) =>
         ByteTokenizer.Decode(model.Generate(ByteTokenizer.Encode(prompt), options).AsSpan(ByteTokenizer.Encode(prompt).Length));
 
@@ -74,6 +86,8 @@ public static class BltGeneration
         PatchState state;
         bool nextStarts = true;
         int closedPatches;
+
+        public int LatentRuns => closedPatches;
         Tensor? patchKeys;                          // decoder keys (1, k, Dd) of the latest closed patch
 
         public CachedStepper(BltModel model)

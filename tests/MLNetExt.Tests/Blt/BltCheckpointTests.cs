@@ -12,7 +12,7 @@ public sealed class BltCheckpointTests
     [TestMethod]
     public void SaveLoadRoundTripKeepsConfigWeightsAndLogits()
     {
-        var config = TinyBlt.Config(PatchingMode.MonotonicEntropy, threshold: 0.7, maxPatchLength: 5);
+        var config = TinyBlt.Config(PatchingMode.MonotonicEntropy, maxPatchLength: 5);
         using var model = TinyBlt.Model(config);
         string dir = TempDir();
         try
@@ -20,7 +20,7 @@ public sealed class BltCheckpointTests
             BltCheckpoint.Save(model, dir);
             using var loaded = BltCheckpoint.Load(dir);
             loaded.eval();
-            Assert.AreEqual(BltConfigJson.ToJson(config).ToJsonString(), BltConfigJson.ToJson(loaded.Config).ToJsonString());
+            Assert.AreEqual(BltConfigJson.ToJson(model.Config).ToJsonString(), BltConfigJson.ToJson(loaded.Config).ToJsonString());
             var batch = BltBatch.FromDocuments([ByteTokenizer.Encode("round trip ✓", addEos: true)]);
             using var _ = no_grad();
             using var a = model.forward(batch);
