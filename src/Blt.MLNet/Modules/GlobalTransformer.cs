@@ -11,15 +11,16 @@ namespace MLNetExt.Blt.Modules;
 public sealed class GlobalTransformer : nn.Module
 {
     readonly ModuleList<BltTransformerLayer> layers;
-    readonly Linear? token_embedding_projection;
+    readonly nn.Module<Tensor, Tensor> token_embedding_projection;
     readonly LayerShape shape;
 
     public GlobalTransformer(BltGlobalTransformerConfig config, int encoderCrossOutputSize) : base(nameof(GlobalTransformer))
     {
         shape = config.Layer;
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BltTransformerLayer(shape)).ToArray());
-        if (encoderCrossOutputSize != config.HiddenSize)
-            token_embedding_projection = nn.Linear(encoderCrossOutputSize, config.HiddenSize, hasBias: false);
+        token_embedding_projection = encoderCrossOutputSize != config.HiddenSize
+            ? nn.Linear(encoderCrossOutputSize, config.HiddenSize, hasBias: false)
+            : nn.Identity();
         RegisterComponents();
     }
 
@@ -30,7 +31,7 @@ public sealed class GlobalTransformer : nn.Module
     /// <param name="mask">(B, 1, P, T) or null when every cached patch is visible</param>
     public Tensor Forward(Tensor patches, Tensor positions, Tensor? mask, IReadOnlyList<KvCache>? caches = null)
     {
-        var h = token_embedding_projection is null ? patches : token_embedding_projection.forward(patches);
+        var h = token_embedding_projection.forward(patches);
         var rope = Rope.Tables(positions, shape.HeadDim, shape.RopeTheta);
         for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, rope, mask, caches?[i]);
         return h;

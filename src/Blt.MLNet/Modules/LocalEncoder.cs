@@ -15,6 +15,7 @@ public sealed class LocalEncoder : nn.Module
     readonly Embedding embed_tokens;
     readonly ModuleList<BltCrossAttention> cross_attn_layers;
     readonly BltLocalEncoderConfig config;
+    readonly int firstCrossLayer;   // byte layer whose output is pooled and first cross-attended
 
     public LocalEncoder(BltLocalEncoderConfig config) : base(nameof(LocalEncoder))
     {
@@ -24,6 +25,7 @@ public sealed class LocalEncoder : nn.Module
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         int crossLayers = config.CrossAttnAllLayers ? config.NumHiddenLayers : 1;
         cross_attn_layers = nn.ModuleList(Enumerable.Range(0, crossLayers).Select(_ => new BltCrossAttention(config.Layer)).ToArray());
+        firstCrossLayer = config.NumHiddenLayers - crossLayers;
         RegisterComponents();
     }
 
@@ -50,8 +52,7 @@ public sealed class LocalEncoder : nn.Module
     /// </summary>
     public Tensor PoolPatches(IReadOnlyList<Tensor> layerOutputs, Tensor starts, Tensor lengths, int maxLength, Tensor? crossMask)
     {
-        int first = config.CrossAttnAllLayers ? 0 : layerOutputs.Count - 1;
-        var bytes = layerOutputs[first];
+        var bytes = layerOutputs[firstCrossLayer];
         long b = bytes.shape[0], s = bytes.shape[1], d = bytes.shape[2], numPatches = starts.shape[1];
         // Max-pool: patches are contiguous, so step through offsets 0..maxLength-1 and keep a running maximum.
         var pooled = full(b, numPatches, d, float.NegativeInfinity, dtype: bytes.dtype, device: bytes.device);
@@ -63,11 +64,8 @@ public sealed class LocalEncoder : nn.Module
         }
         pooled = pooled.masked_fill(lengths.eq(0).unsqueeze(-1), 0);                                 // empty placeholder patches
         var patches = patch_embedding_projection.forward(pooled).view(b, numPatches * config.CrossAttnK, d);  // (B, P·k, D)
-        for (int i = first; i < layerOutputs.Count; i++)
-        {
-            var cross = cross_attn_layers[config.CrossAttnAllLayers ? i : 0];
-            patches = patches + cross.Forward(patches, layerOutputs[i], crossMask);
-        }
+        for (int i = firstCrossLayer; i < layerOutputs.Count; i++)
+            patches = patches + cross_attn_layers[i - firstCrossLayer].Forward(patches, layerOutputs[i], crossMask);
         return patches;
     }
 }
