@@ -1,0 +1,94 @@
+namespace MLNetExt.Blt;
+
+/// <summary>
+/// Where the patches of a batch are. Patches are numbered per row, documents in order, so a row has
+/// <see cref="PatchCounts"/>[row] patches and <see cref="NumPatches"/> is the widest row (shorter rows' tail patches
+/// are empty placeholders no real patch can see).
+/// <see cref="DecoderPatchIds"/>[t] is the last patch that ends before the patch of byte t + 1 (the byte predicted at
+/// t): patch lengths [1, 3, 1, 1] give encoder ids 0,1,1,1,2,3 and decoder ids 0,0,0,1,2,(2 or 3); the last one is 3
+/// only when the byte after the document would open a new patch, i.e. when patch 3 is already complete.
+/// </summary>
+public sealed class PatchLayout
+{
+    public int Rows { get; }
+    public int Length { get; }
+    public int NumPatches { get; }
+    public int[] PatchCounts { get; }
+    /// <summary>(Rows × Length) encoder patch id of each byte.</summary>
+    public long[] PatchIds { get; }
+    /// <summary>(Rows × Length) patch whose latent state the decoder reads at each byte.</summary>
+    public long[] DecoderPatchIds { get; }
+    /// <summary>(Rows × NumPatches) document of each patch (-1 for placeholders).</summary>
+    public long[] PatchDocIds { get; }
+    /// <summary>(Rows × NumPatches) index of the patch inside its document (its RoPE position in the latent model).</summary>
+    public long[] PatchPositions { get; }
+    /// <summary>(Rows × NumPatches) row position of each patch's first byte (0 for placeholders).</summary>
+    public long[] PatchStartGrid { get; }
+    /// <summary>(Rows × NumPatches) length of each patch (0 for placeholders).</summary>
+    public long[] PatchLengthGrid { get; }
+    public int MaxPatchLength { get; }
+    /// <summary>Patch lengths per row, in order.</summary>
+    public IReadOnlyList<int[]> PatchLengths { get; }
+
+    /// <param name="batch">the batch being patched</param>
+    /// <param name="starts">per row, per segment: length + 1 start flags (see <see cref="Patching.Patcher.PatchStarts"/>)</param>
+    public PatchLayout(BltBatch batch, IReadOnlyList<IReadOnlyList<bool[]>> starts)
+    {
+        (Rows, Length) = (batch.Rows, batch.Length);
+        PatchIds = new long[Rows * Length];
+        DecoderPatchIds = new long[Rows * Length];
+        PatchCounts = new int[Rows];
+        var docOfPatch = new List<long>[Rows];
+        var lengths = new int[Rows][];
+        for (int r = 0; r < Rows; r++)
+        {
+            docOfPatch[r] = [];
+            var rowLengths = new List<int>();
+            for (int d = 0; d < batch.Segments[r].Length; d++)
+            {
+                var (start, len, _) = batch.Segments[r][d];
+                var flags = starts[r][d];
+                if (flags.Length != len + 1 || !flags[0])
+                    throw new ArgumentException($"Row {r}, document {d}: expected {len + 1} start flags beginning with a start, got {flags.Length}.", nameof(starts));
+                int first = PatchCounts[r], opened = 0;
+                for (int t = 0; t <= len; t++)
+                {
+                    if (flags[t]) opened++;
+                    if (t > 0) DecoderPatchIds[(r * Length) + start + t - 1] = first + opened - 2;
+                    if (t == len) break;
+                    if (flags[t]) { docOfPatch[r].Add(d); rowLengths.Add(0); }
+                    PatchIds[(r * Length) + start + t] = first + opened - 1;
+                    rowLengths[^1]++;
+                }
+                PatchCounts[r] = docOfPatch[r].Count;
+            }
+            lengths[r] = rowLengths.ToArray();
+        }
+        NumPatches = PatchCounts.Max();
+        PatchDocIds = new long[Rows * NumPatches];
+        PatchPositions = new long[Rows * NumPatches];
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int p = 0; p < NumPatches; p++)
+            {
+                bool real = p < PatchCounts[r];
+                PatchDocIds[(r * NumPatches) + p] = real ? docOfPatch[r][p] : -1;
+                PatchPositions[(r * NumPatches) + p] = p == 0 || PatchDocIds[(r * NumPatches) + p] != PatchDocIds[(r * NumPatches) + p - 1]
+                    ? 0 : PatchPositions[(r * NumPatches) + p - 1] + 1;
+            }
+        }
+        PatchLengths = lengths;
+        PatchStartGrid = new long[Rows * NumPatches];
+        PatchLengthGrid = new long[Rows * NumPatches];
+        for (int r = 0; r < Rows; r++)
+        {
+            long at = 0;
+            for (int p = 0; p < lengths[r].Length; p++)
+            {
+                (PatchStartGrid[(r * NumPatches) + p], PatchLengthGrid[(r * NumPatches) + p]) = (at, lengths[r][p]);
+                at += lengths[r][p];
+            }
+        }
+        MaxPatchLength = lengths.Max(l => l.Max());
+    }
+}

@@ -1,0 +1,46 @@
+namespace MLNetExt.Blt.Patching;
+
+/// <summary>Finds the global entropy threshold that yields a target mean patch size on sample documents.</summary>
+public static class ThresholdCalibration
+{
+    /// <summary>Mean patch size (bytes per patch) of <paramref name="patcher"/> over the documents.</summary>
+    public static double MeanPatchSize(Patcher patcher, IReadOnlyList<long[]> documents, IReadOnlyList<float[]> entropies)
+    {
+        long bytes = 0, patches = 0;
+        for (int d = 0; d < documents.Count; d++)
+        {
+            var starts = patcher.PatchStarts(documents[d], entropies[d]);
+            bytes += documents[d].Length;
+            patches += Patcher.Lengths(starts).Length;
+        }
+        return patches == 0 ? 0 : bytes / (double)patches;
+    }
+
+    /// <summary>
+    /// Bisection on theta: the mean patch size only grows with theta (fewer bytes clear a higher bar), so the interval
+    /// [min entropy - 1, max entropy + 1] halves until the size is within <paramref name="tolerance"/> of the target,
+    /// or stops at the smallest theta reaching it when patch sizes jump past the target.
+    /// </summary>
+    public static double Calibrate(IReadOnlyList<long[]> documents, IReadOnlyList<float[]> entropies, double targetMeanPatchSize,
+        PatchingMode mode = PatchingMode.Entropy, int? maxPatchLength = null, double tolerance = 1e-3, int maxIterations = 100)
+    {
+        if (documents.Count == 0 || documents.Count != entropies.Count)
+            throw new ArgumentException($"Need matching, non-empty documents ({documents.Count}) and entropies ({entropies.Count}).");
+        if (mode is not (PatchingMode.Entropy or PatchingMode.MonotonicEntropy))
+            throw new ArgumentException($"Only entropy modes have a threshold; got {mode}.", nameof(mode));
+        var all = entropies.SelectMany(e => e).ToArray();
+        double lo = all.Min() - 1, hi = all.Max() - all.Min() + all.Max() + 1;
+        double Size(double theta) => MeanPatchSize(new Patcher(mode, theta, maxPatchLength: maxPatchLength), documents, entropies);
+        double smallest = Size(lo), largest = Size(hi);
+        if (targetMeanPatchSize < smallest || targetMeanPatchSize > largest)
+            throw new ArgumentOutOfRangeException(nameof(targetMeanPatchSize), targetMeanPatchSize,
+                $"Mean patch size on this sample ranges over [{smallest:F3}, {largest:F3}] bytes.");
+        for (int i = 0; i < maxIterations; i++)
+        {
+            double mid = (lo + hi) / 2, size = Size(mid);
+            if (Math.Abs(size - targetMeanPatchSize) <= tolerance) return mid;
+            if (size < targetMeanPatchSize) lo = mid; else hi = mid;
+        }
+        return hi;
+    }
+}
