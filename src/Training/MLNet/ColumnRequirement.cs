@@ -1,0 +1,43 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace MLNetExt.Training.MLNet;
+
+/// <summary>
+/// An input column an estimator or transformer needs: its name and the types it accepts. Checks both a fitted
+/// schema and an estimator's <see cref="SchemaShape"/>, with errors that name the column and the expected type.
+/// </summary>
+public sealed record ColumnRequirement(string Name, string Expected, Func<DataViewType, bool, bool> Accepts)
+{
+    /// <summary>A <see cref="TextDataViewType"/> scalar.</summary>
+    public static ColumnRequirement Text(string name) =>
+        new(name, "String", (item, isVector) => !isVector && item is TextDataViewType);
+
+    /// <summary>A multiclass label: a key, or a string mapped to keys by first occurrence (see <see cref="LabelKeys"/>).</summary>
+    public static ColumnRequirement KeyOrText(string name) =>
+        new(name, "Key or String", (item, isVector) => !isVector && (item is KeyDataViewType || item is TextDataViewType));
+
+    /// <summary>A <see cref="NumberDataViewType.Single"/> scalar (regression targets, weights).</summary>
+    public static ColumnRequirement Single(string name) =>
+        new(name, "Single", (item, isVector) => !isVector && item == NumberDataViewType.Single);
+
+    /// <summary>Finds the column in a fitted schema, or throws naming it and the expected type.</summary>
+    public DataViewSchema.Column Find(DataViewSchema schema)
+    {
+        var column = schema.GetColumnOrNull(Name) ?? throw NotFound();
+        if (!Accepts(column.Type.GetItemType(), column.Type is VectorDataViewType)) throw WrongType($"{column.Type}");
+        return column;
+    }
+
+    /// <summary>Checks the column in an estimator's input shape, or throws naming it and the expected type.</summary>
+    public void Check(SchemaShape shape)
+    {
+        if (!shape.TryFindColumn(Name, out var column)) throw NotFound();
+        bool isVector = column.Kind != SchemaShape.Column.VectorKind.Scalar;
+        if (!Accepts(column.ItemType, isVector)) throw WrongType(isVector ? $"Vector<{column.ItemType}>" : $"{column.ItemType}");
+    }
+
+    ArgumentOutOfRangeException NotFound() => new("inputSchema", $"Column '{Name}' not found; expected a {Expected} column.");
+
+    ArgumentOutOfRangeException WrongType(string got) => new("inputSchema", $"Column '{Name}' must be of type {Expected}, got {got}.");
+}
