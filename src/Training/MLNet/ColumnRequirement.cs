@@ -7,25 +7,29 @@ namespace MLNetExt.Training.MLNet;
 /// An input column an estimator or transformer needs: its name and the types it accepts. Checks both a fitted
 /// schema and an estimator's <see cref="SchemaShape"/>, with errors that name the column and the expected type.
 /// </summary>
-public sealed record ColumnRequirement(string Name, string Expected, Func<DataViewType, bool, bool> Accepts)
+public sealed record ColumnRequirement(string Name, string Expected, ColumnRequirement.TypeTest Accepts)
 {
+    /// <summary>Whether a column type is acceptable; for keys <paramref name="itemType"/> may be the raw number type (as in a <see cref="SchemaShape"/>).</summary>
+    public delegate bool TypeTest(DataViewType itemType, bool isKey, bool isVector);
+
     /// <summary>A <see cref="TextDataViewType"/> scalar.</summary>
     public static ColumnRequirement Text(string name) =>
-        new(name, "String", (item, isVector) => !isVector && item is TextDataViewType);
+        new(name, "String", (item, _, isVector) => !isVector && item is TextDataViewType);
 
     /// <summary>A multiclass label: a key, or a string mapped to keys by first occurrence (see <see cref="LabelKeys"/>).</summary>
     public static ColumnRequirement KeyOrText(string name) =>
-        new(name, "Key or String", (item, isVector) => !isVector && (item is KeyDataViewType || item is TextDataViewType));
+        new(name, "Key or String", (item, isKey, isVector) => !isVector && (isKey || item is TextDataViewType));
 
     /// <summary>A <see cref="NumberDataViewType.Single"/> scalar (regression targets, weights).</summary>
     public static ColumnRequirement Single(string name) =>
-        new(name, "Single", (item, isVector) => !isVector && item == NumberDataViewType.Single);
+        new(name, "Single", (item, isKey, isVector) => !isVector && !isKey && item == NumberDataViewType.Single);
 
     /// <summary>Finds the column in a fitted schema, or throws naming it and the expected type.</summary>
     public DataViewSchema.Column Find(DataViewSchema schema)
     {
         var column = schema.GetColumnOrNull(Name) ?? throw NotFound();
-        if (!Accepts(column.Type.GetItemType(), column.Type is VectorDataViewType)) throw WrongType($"{column.Type}");
+        var item = column.Type.GetItemType();
+        if (!Accepts(item, item is KeyDataViewType, column.Type is VectorDataViewType)) throw WrongType($"{column.Type}");
         return column;
     }
 
@@ -34,7 +38,8 @@ public sealed record ColumnRequirement(string Name, string Expected, Func<DataVi
     {
         if (!shape.TryFindColumn(Name, out var column)) throw NotFound();
         bool isVector = column.Kind != SchemaShape.Column.VectorKind.Scalar;
-        if (!Accepts(column.ItemType, isVector)) throw WrongType(isVector ? $"Vector<{column.ItemType}>" : $"{column.ItemType}");
+        string got = column.IsKey ? "Key" : $"{column.ItemType}";
+        if (!Accepts(column.ItemType, column.IsKey, isVector)) throw WrongType(isVector ? $"Vector<{got}>" : got);
     }
 
     ArgumentOutOfRangeException NotFound() => new("inputSchema", $"Column '{Name}' not found; expected a {Expected} column.");

@@ -38,7 +38,10 @@ public abstract class ScoreColumn<TResult>
             annotations = new SchemaShape(Annotations.Schema.Select(c =>
                 new SchemaShape.Column(c.Name, c.Type is VectorDataViewType ? SchemaShape.Column.VectorKind.Vector : SchemaShape.Column.VectorKind.Scalar,
                     c.Type is VectorDataViewType av ? av.ItemType : c.Type, isKey: false)));
-        return new SchemaShape.Column(Name, kind, item, isKey: item is KeyDataViewType, annotations);
+        // Shapes describe a key by its raw number type, as ML.NET's own estimators do.
+        bool isKey = item is KeyDataViewType;
+        if (isKey) item = ColumnTypeExtensions.PrimitiveTypeFromType(item.RawType);
+        return new SchemaShape.Column(Name, kind, item, isKey, annotations);
     }
 }
 

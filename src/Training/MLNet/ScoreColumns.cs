@@ -30,6 +30,13 @@ public static class ScoreColumns
         };
     }
 
+    /// <summary>The shape of <see cref="Multiclass"/>'s columns, for an estimator's GetOutputSchema before the classes are known.</summary>
+    public static SchemaShape.Column[] MulticlassShape(string predictedLabel = "PredictedLabel", string score = "Score") =>
+        Multiclass<float[]>(AnyClasses, scores => scores, predictedLabel, score).Select(c => c.ToShape()).ToArray();
+
+    // Shapes don't depend on the classes: any two stand in for them.
+    static readonly LabelKeys AnyClasses = new(["0", "1"]);
+
     /// <summary>One float per row, e.g. a regression score; <paramref name="scoreKind"/> is ML.NET's ScoreColumnKind, if any.</summary>
     public static ScoreColumn<TResult> Scalar<TResult>(string name, Func<TResult, float> value, string? scoreKind = null)
     {
