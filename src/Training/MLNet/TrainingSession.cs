@@ -1,0 +1,58 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using TorchSharp;
+
+namespace MLNetExt.Training.MLNet;
+
+/// <summary>
+/// What an estimator's Fit needs from ML.NET: a host and channel for progress (shown by <c>MLContext.Log</c>), the
+/// torch device <c>MLContext.GpuDeviceId</c>/<c>FallbackToCpu</c> ask for, and cancellation by either
+/// <c>MLContext.CancelExecution()</c> or a token.
+/// </summary>
+public sealed class TrainingSession : IDisposable
+{
+    readonly IHostEnvironment _env;
+    readonly CancellationToken _cancellation;
+
+    public IHost Host { get; }
+    public IChannel Channel { get; }
+    public torch.Device Device { get; }
+
+    public TrainingSession(IHostEnvironment env, string component, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        _env = env;
+        _cancellation = cancellation;
+        Host = env.Register(component);
+        Channel = Host.Start("Training");
+        Device = SelectDevice(env, Channel);
+    }
+
+    /// <summary>Throws <see cref="OperationCanceledException"/> once the context or the token is cancelled; call once per step.</summary>
+    public void ThrowIfCancelled()
+    {
+        _cancellation.ThrowIfCancellationRequested();
+        _env.CheckAlive();
+    }
+
+    /// <summary>A progress line on the channel.</summary>
+    public void Report(string message) => Channel.Info(message);
+
+    /// <summary>
+    /// CUDA device <c>GpuDeviceId</c> when set and CUDA is there; without CUDA, the CPU if <c>FallbackToCpu</c>
+    /// allows it (with a warning), else an error. No <c>GpuDeviceId</c> means the CPU.
+    /// </summary>
+    public static torch.Device SelectDevice(IHostEnvironment env, IChannel channel)
+    {
+        var settings = (IHostEnvironmentInternal)env;
+        if (settings.GpuDeviceId is not int id) return torch.CPU;
+        if (torch.cuda.is_available() && id < torch.cuda.device_count()) return new torch.Device(DeviceType.CUDA, id);
+        string why = torch.cuda.is_available() ? $"CUDA has {torch.cuda.device_count()} device(s)" : "CUDA is not available";
+        if (!settings.FallbackToCpu)
+            throw new InvalidOperationException($"MLContext.GpuDeviceId is {id} but {why}, and FallbackToCpu is false.");
+        channel.Warning($"MLContext.GpuDeviceId is {id} but {why}; running on the CPU (FallbackToCpu).");
+        return torch.CPU;
+    }
+
+    public void Dispose() => Channel.Dispose();
+}
