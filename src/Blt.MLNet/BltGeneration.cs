@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using MLNetExt.Blt.Modules;
 using MLNetExt.Blt.Patching;
 using static TorchSharp.torch;
@@ -48,8 +49,12 @@ public static class BltGeneration
         return (logits, stepper.LatentRuns);
     }
 
-    public static string Generate(this BltModel model, string prompt, GenerationOptions options) =>
-        ByteTokenizer.Decode(model.Generate(ByteTokenizer.Encode(prompt), options).AsSpan(ByteTokenizer.Encode(prompt).Length));
+    /// <summary>Generates from a text prompt (BOS added) and returns only the new text.</summary>
+    public static string Generate(this BltModel model, string prompt, GenerationOptions options)
+    {
+        var ids = ByteTokenizer.Encode(prompt);
+        return ByteTokenizer.Decode(model.Generate(ids, options).AsSpan(ids.Length));
+    }
 
     static float[] LastLogits(BltModel model, List<long> ids)
     {
@@ -120,13 +125,13 @@ public static class BltGeneration
 
             // Encoder for byte t.
             var hash = new long[HashNgrams.Count(c)];
-            HashNgrams.At(ids.ToArray(), t, c, hash);
+            HashNgrams.At(CollectionsMarshal.AsSpan(ids), t, c, hash);
             var h = model.HashEmbed(idT, tensor(hash, device: device).view(1, 1, -1));
             var layers = m.local_encoder.Layers(h, Rope.Tables(pos, c.EncoderConfig.Layer.HeadDim, c.EncoderConfig.RopeTheta), mask: null, encoderCaches);
             openPatch.Add(layers.Select(x => x.DetachFromDisposeScope()).ToArray());
 
             // If byte t + 1 opens a patch, the open patch is complete: pool it and run the latent model once.
-            nextStarts = model.Patcher.StartsPatch(t + 1, ids.ToArray(), entropies.ToArray(), state);
+            nextStarts = model.Patcher.StartsPatch(t + 1, CollectionsMarshal.AsSpan(ids), CollectionsMarshal.AsSpan(entropies), state);
             if (nextStarts)
             {
                 var perLayer = Enumerable.Range(0, layers.Count).Select(l => cat(openPatch.Select(b => b[l]).ToArray(), 1)).ToList();  // (1, L, De)

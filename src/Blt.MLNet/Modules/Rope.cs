@@ -11,10 +11,11 @@ public static class Rope
     /// <summary>cos/sin tables (B, 1, S, headDim) for integer <paramref name="positions"/> (B, S).</summary>
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, int headDim, double theta)
     {
-        var invFreq = 1.0 / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float64, device: positions.device) / headDim);
-        var freqs = positions.to_type(ScalarType.Float64).unsqueeze(-1) * invFreq;   // (B, S, headDim/2)
+        // float32 throughout, as HF computes it, so large positions round the same way.
+        var invFreq = 1.0f / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float32, device: positions.device) / headDim);
+        var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * invFreq;   // (B, S, headDim/2)
         var emb = freqs.repeat_interleave(2, dim: -1).unsqueeze(1);                     // (B, 1, S, headDim): each angle twice, adjacent
-        return (emb.cos().to_type(ScalarType.Float32), emb.sin().to_type(ScalarType.Float32));
+        return (emb.cos(), emb.sin());
     }
 
     /// <summary>x (B, H, S, D) rotated pairwise: (x0, x1) -> (x0 cos - x1 sin, x1 cos + x0 sin).</summary>

@@ -1,3 +1,5 @@
+using MLNetExt.Blt.Modules;
+
 namespace MLNetExt.Blt.Patching;
 
 /// <summary>Finds the global entropy threshold that yields a target mean patch size on sample documents.</summary>
@@ -42,5 +44,17 @@ public static class ThresholdCalibration
             if (size < targetMeanPatchSize) lo = mid; else hi = mid;
         }
         return hi;
+    }
+
+    /// <summary>Entropies of each document from <paramref name="entropyModel"/>, then <see cref="Calibrate(IReadOnlyList{long[]}, IReadOnlyList{float[]}, double, PatchingMode, int?, double, int)"/>.</summary>
+    public static double Calibrate(EntropyModel entropyModel, IReadOnlyList<long[]> documents, double targetMeanPatchSize,
+        PatchingMode mode = PatchingMode.Entropy, int? maxPatchLength = null, double tolerance = 1e-3)
+    {
+        var entropies = documents.Select(d =>
+        {
+            using var h = entropyModel.Entropies(BltBatch.ForInference([d]));
+            return h.cpu().data<float>().ToArray();
+        }).ToList();
+        return Calibrate(documents, entropies, targetMeanPatchSize, mode, maxPatchLength, tolerance);
     }
 }

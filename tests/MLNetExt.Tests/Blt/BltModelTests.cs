@@ -1,4 +1,5 @@
 using MLNetExt.Blt;
+using MLNetExt.Blt.Patching;
 using MLNetExt.Training.Packing;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -167,5 +168,21 @@ public sealed class BltModelTests
             using var loss = model.Loss(batch);
             Assert.IsTrue(float.IsFinite(loss.item<float>()), mode.ToString());
         }
+    }
+
+    [TestMethod]
+    public void CalibratedThresholdGivesTheTargetPatchSizeInTheModel()
+    {
+        using var probe = TinyBlt.Model();
+        var rng = new Random(6);
+        var docs = Enumerable.Range(0, 6).Select(_ => TinyBlt.RandomDocument(rng, 80)).ToList();
+        double theta = ThresholdCalibration.Calibrate(probe.EntropyModel!, docs, targetMeanPatchSize: 3.0, tolerance: 0.05);
+        var config = probe.Config with { PatchingThreshold = theta };
+        TorchSharp.torch.manual_seed(7);
+        using var model = new BltModel(config);
+        model.load_state_dict(probe.state_dict());
+        var layout = model.Patch(BltBatch.ForInference(docs));
+        double mean = docs.Sum(d => d.Length) / (double)layout.PatchCounts.Sum();
+        Assert.AreEqual(3.0, mean, 0.05);
     }
 }
