@@ -45,7 +45,7 @@ public sealed class SavedModelWriter
     public void WriteConfig<T>(T config) => WriteJson(SavedModel.ConfigStream, config);
 
     public void WriteWeights(torch.nn.Module module) =>
-        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream));
+        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream, leaveOpen: true));
 }
 
 /// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
@@ -78,7 +78,7 @@ public sealed class SavedModelReader
     {
         // Zip entries don't seek; safetensors reads its header then the data, so hand it a memory copy.
         using var stream = new MemoryStream(ReadBytes(SavedModel.WeightsStream), writable: false);
-        module.load_safetensors(stream);
+        module.load_safetensors(stream, strict: true);
     }
 
     byte[] ReadBytes(string name)

@@ -122,8 +122,8 @@ public sealed class ScoringTests
         var lengths = new List<int>();
         using (var cursor = scored.GetRowCursor(scored.Schema))
         {
-            var chars = cursor.GetGetter<VBuffer<uint>>(scored.Schema["Chars"]);
-            VBuffer<uint> v = default;
+            var chars = cursor.GetGetter<VBuffer<ushort>>(scored.Schema["Chars"]);  // character keys are UInt16
+            VBuffer<ushort> v = default;
             while (cursor.MoveNext()) { chars(ref v); lengths.Add(v.Length); }
         }
         CollectionAssert.AreEqual(ToyData.Rows(60).Select(r => r.Text.Length).ToArray(), lengths);
