@@ -35,6 +35,7 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
     /// </summary>
     public StepResult TrainStep(IReadOnlyList<TBatch> microBatches)
     {
+        if (microBatches.Count == 0) throw new ArgumentException("A step needs at least one micro-batch.", nameof(microBatches));
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         TimeSpan shard = TimeSpan.Zero, forwardBackward = TimeSpan.Zero;
@@ -87,7 +88,8 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
         _state = finite
             ? _state with { Step = _state.Step + 1, NonFiniteStreak = 0 }
             : _state with { NonFiniteStreak = _state.NonFiniteStreak + 1 };
-        return new StepResult(finite, loss, lr, gradNorm, tokens, flops, shard, forwardBackward, sync, clock.Elapsed - updateStart);
+        var update = clock.Elapsed - updateStart;
+        return new StepResult(finite, loss, lr, gradNorm, tokens, flops, shard, forwardBackward, sync, update, clock.Elapsed);
     }
 
     (double Sum, long Count) ForwardBackward(int replica, TBatch shard)
