@@ -98,10 +98,8 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
         return results;
     }
 
-    public void ZeroGradients()
-    {
-        foreach (var b in _buffers) b.ZeroGradients();
-    }
+    /// <summary>Zeroes every replica's gradient buckets, each on its replica's thread.</summary>
+    public void ZeroGradients() => OnEach(r => { _buffers[r].ZeroGradients(); return 0; });
 
     /// <summary>Copies low-precision replicas' gradients up into their fp32 buckets.</summary>
     public void CollectGradients() => OnEach(r => { _buffers[r].Collect(); return 0; });
