@@ -51,14 +51,14 @@ def layer_is_global(config, layer):
     return types[layer] == "full_attention" if types else layer % config.global_attn_every_n_layers == 0
 
 
-def training_flops(config, lengths, predicted):
-    """SpeedWorkload.TrainingFlops: 3 x (linear maps + attention + MLM head at predicted tokens)."""
-    h, i, v = config.hidden_size, config.intermediate_size, config.vocab_size
-    layers = config.num_hidden_layers
-    linear = sum(lengths) * layers * 2 * h * (4 * h + 3 * i)
-    attention = sum(4 * n * (n if layer_is_global(config, layer) else min(n, config.local_attention + 1)) * h
-                    for n in lengths for layer in range(layers))
-    return 3 * (linear + attention + predicted * 2 * (h * h + h * v))
+def training_flops(config, encoder_parameters, lengths, predicted):
+    """ModernBertMaskedLmTask.FlopsPerToken x tokens: 6 x the encoder's non-embedding parameters per token,
+    12·H·len·ctx per sequence and layer (ctx = len on global layers, at most local_attention + 1 on local ones),
+    and 6·(H² + H·V) per predicted token (head dense and decoder)."""
+    h, v = config.hidden_size, config.vocab_size
+    attention = sum(n * (n if layer_is_global(config, layer) else min(n, config.local_attention + 1))
+                    for n in lengths for layer in range(config.num_hidden_layers))
+    return 6 * encoder_parameters * sum(lengths) + 12 * h * attention + 6 * (h * h + h * v) * predicted
 
 
 def timed(batches, run, seconds, device):
@@ -107,14 +107,15 @@ def p8(config, lengths, args, device):
     model = build("ModernBertForMaskedLM", config, device, torch.float32).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-6, weight_decay=0.01,
                                   fused=device.type == "cuda")
+    encoder_parameters = sum(p.numel() for name, p in model.model.named_parameters() if "tok_embeddings" not in name)
     generator = torch.Generator().manual_seed(8)
     mask_id = min(50284, config.vocab_size - 1)
     batches = []
     for ids, mask, rows in padded_batches(lengths, args.tokens, config, 8, device):
         real = mask.bool() & (ids != config.cls_token_id) & (ids != config.sep_token_id)
-        chosen = (torch.rand(ids.shape, generator=generator).to(device) < 0.3) & real
+        chosen = (torch.rand(ids.shape, generator=generator).to(device) < 0.3) & real  # masked once, up front
         labels = torch.where(chosen, ids, torch.full_like(ids, -100))
-        flops = training_flops(config, rows, int(chosen.sum()))
+        flops = training_flops(config, encoder_parameters, rows, int(chosen.sum()))
         batches.append((torch.where(chosen, torch.full_like(ids, mask_id), ids), mask, labels, sum(rows), flops))
     last = {}
 

@@ -1,4 +1,5 @@
 using MLNetExt.ModernBert;
+using MLNetExt.ModernBert.Training;
 using TorchSharp;
 using MLNetExt.Training;
 using MLNetExt.Training.Objectives;
@@ -10,9 +11,9 @@ namespace MLNetExt.GpuRunner;
 
 /// <summary>
 /// The "p8" command (bench P8, our side): masked-LM training steps of ModernBERT (random weights) through our
-/// <see cref="Trainer{TModel,TBatch}"/> in bf16 (fp32 master weights, AdamW, clip 1.0), one packed batch of the
-/// spam corpus's lengths per step, 30% masking. Reports tokens/s and MFU; tools/gpu/hf_speed.py p8 does the same
-/// with transformers + torch.autocast.
+/// <see cref="Trainer{TModel,TBatch}"/> with <see cref="ModernBertMaskedLmTask"/> in bf16 (fp32 master weights, AdamW,
+/// clip 1.0), one packed batch of the spam corpus's lengths per step, masked (30%) by the task each step. Reports
+/// tokens/s and MFU with the task's FLOP count; tools/gpu/hf_speed.py p8 does the same with transformers + torch.autocast.
 /// </summary>
 public static class P8Training
 {
@@ -24,8 +25,7 @@ public static class P8Training
             var work = SpeedWorkload.FromArgs(args, defaultTokens: 16384);
             var masking = new MlmMaskingOptions(MaskTokenId: Math.Min(50284, work.Config.VocabSize - 1), work.Config.VocabSize,
                 [work.Config.ClsTokenId, work.Config.SepTokenId, work.Config.PadTokenId]);
-            var rng = new Random(8);
-            var batches = work.PackedBatches(seed: 8).Select(b => MlmMasking.Apply(b, masking, rng)).ToList();
+            var batches = ModernBertMaskedLmTask.Unmasked(work.PackedBatches(seed: 8));
             var options = new TrainerOptions
             {
                 Schedule = new WarmupLinear(1e-4, 0, int.MaxValue),
@@ -34,7 +34,7 @@ public static class P8Training
                 Seed = 8,
                 ShowProgress = false,
             };
-            using var trainer = new Trainer<ModernBertForMaskedLM, MaskedBatch>(new MaskedLmTask(work.Config, work.TrainingFlops), options);
+            using var trainer = new Trainer<ModernBertForMaskedLM, MaskedBatch>(new ModernBertMaskedLmTask(work.Config, masking), options);
             double lastLoss = double.NaN;
             var result = work.Timed(batches, batch =>
             {

@@ -41,26 +41,6 @@ public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int T
     }
 
     /// <summary>
-    /// Model FLOPs of one training step (forward + backward = 3 x forward) over <paramref name="batch"/> with
-    /// <paramref name="predicted"/> masked-LM positions; hf_speed.py counts the same way, so MFU ratios are throughput ratios.
-    /// Per token: the layers' linear maps 2H(4H + 3I) each; per sequence and layer: attention 4 len ctx H (ctx = len on
-    /// global layers, up to local_attention + 1 on local ones); per predicted token: the head 2(H^2 + HV).
-    /// </summary>
-    public double TrainingFlops(PackedBatch batch, long predicted)
-    {
-        double h = Config.HiddenSize, i = Config.IntermediateSize, v = Config.VocabSize;
-        double linear = batch.TokenCount * Config.NumHiddenLayers * 2 * h * (4 * h + 3 * i);
-        double attention = 0;
-        for (int s = 0; s < batch.Count; s++)
-        {
-            double len = batch.Length(s);
-            for (int layer = 0; layer < Config.NumHiddenLayers; layer++)
-                attention += 4 * len * (Config.LayerType(layer) == AttentionKind.Global ? len : Math.Min(len, Config.LocalAttention + 1)) * h;
-        }
-        return 3 * (linear + attention + predicted * 2 * (h * h + h * v));
-    }
-
-    /// <summary>
     /// Runs <see cref="WarmupBatches"/> batches, then cycles through <paramref name="batches"/> until the time budget
     /// is spent, waiting for the device before starting and stopping the clock. <paramref name="run"/> returns the
     /// batch's real tokens and model FLOPs.
