@@ -77,7 +77,7 @@ def timed(batches, run, seconds, device):
     elapsed = time.perf_counter() - start
     return {"ok": True, "device": device.type, "batches_run": steps, "batches_distinct": len(batches),
             "seconds": round(elapsed, 3), "tokens": tokens, "tokens_per_s": round(tokens / elapsed, 1),
-            "model_flops_per_s": flops / elapsed}
+            "model_flops_per_s": flops / elapsed if flops else None}  # training only
 
 
 def synchronize(device):

@@ -68,6 +68,7 @@ tar -C /tmp -czf "$OUT/fixtures.tar.gz" mlnetext-fixtures && du -h "$OUT/fixture
 echo "== .NET runtime and runner"
 DOTNET_ROOT=/tmp/mlnetext-dotnet
 RUNNER=/tmp/mlnetext-runner
+rm -rf "$DOTNET_ROOT" "$RUNNER"   # never run a runner left over from an earlier bundle
 mkdir -p "$DOTNET_ROOT" "$RUNNER"
 for pair in "dotnet-runtime.tar.xz:$DOTNET_ROOT" "runner.tar.xz:$RUNNER"; do
   tar -xJf ".gpu/${pair%%:*}" -C "${pair#*:}" \

@@ -1,10 +1,10 @@
 using MLNetExt.ModernBert;
 using MLNetExt.ModernBert.Training;
-using TorchSharp;
 using MLNetExt.Training;
 using MLNetExt.Training.Objectives;
 using MLNetExt.Training.Schedules;
 using MLNetExt.Training.Telemetry;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetExt.GpuRunner;

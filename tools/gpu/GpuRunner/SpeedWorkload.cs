@@ -70,7 +70,7 @@ public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int T
             ["seconds"] = Math.Round(seconds, 3),
             ["tokens"] = tokens,
             ["tokens_per_s"] = Math.Round(tokens / seconds, 1),
-            ["model_flops_per_s"] = flops / seconds,
+            ["model_flops_per_s"] = flops > 0 ? flops / seconds : null, // training only
             ["config"] = $"H{Config.HiddenSize} L{Config.NumHiddenLayers} I{Config.IntermediateSize} V{Config.VocabSize} max{Config.MaxPositionEmbeddings}",
         };
     }
