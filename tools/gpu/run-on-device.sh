@@ -1,21 +1,56 @@
 #!/usr/bin/env bash
 # The one command run on a borrowed GPU machine (PyTorch installed, no .NET, no network), from the repo root,
-# with .gpu/ (tools/gpu/build-bundle.sh) carried along. Writes at most 5 files to $OUT:
-#   log.txt, fixtures.tar.gz, symbols.txt, probe.jsonl, results.json
-# Never stops at a failure: whatever finished comes back. See docs/GPU.md.
+# with .gpu/ (tools/gpu/build-bundle.sh) carried along. In order: libtorch symbol check, HF fixtures, op probe,
+# CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers). Writes 5 files to $OUT:
+#   log.txt, symbols.txt, fixtures.tar.gz, runner.jsonl (journal of every step), results.json (merged + P7/P8)
+# Never stops at a failure, and starts nothing that would not end within GPU_BUDGET_S. See docs/GPU.md.
+#   GPU_BUDGET_S     wall-clock budget in seconds (default 420)
+#   GPU_SPEED_S      timed seconds per side of P7 and of P8 (default 25)
+#   GPU_TINY=1       tiny model, short lengths, small batches, CPU in CUDA's place (to try the run on a CPU host)
+#   TORCH_LIB        libtorch folder instead of the python torch's (simulation on a host without PyTorch)
 set +e
 OUT="${OUT:-/tmp/mlnetext-gpu-out}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 tee_pid=$!
 cd "$(dirname "$0")/../.."
-budget_s="${GPU_BUDGET_S:-330}"   # stop starting new work after this many seconds
+budget_s="${GPU_BUDGET_S:-420}"
+speed_s="${GPU_SPEED_S:-25}"
+if [ "${GPU_TINY:-0}" = 1 ]; then
+  speed=(--config tools/gpu/modernbert-tiny-config.json --seconds "$speed_s")
+  p7_tokens=4096; p8_tokens=2048; cuda_tests=(--device cpu)
+else
+  speed=(--config tools/gpu/modernbert-base-config.json --seconds "$speed_s")
+  p7_tokens=32768; p8_tokens=16384; cuda_tests=()
+fi
+JOURNAL="$OUT/runner.jsonl"
+
+# step <max seconds> <command...>: runs it under a timeout of max seconds or what is left of the budget minus the
+# 10 s the final merge needs; skips it when under 20 s are left.
+step() {
+  local max=$1; shift
+  local left=$((budget_s - 10 - SECONDS))
+  if [ "$left" -lt 20 ]; then echo "skipped (out of time budget): $*"; return 124; fi
+  timeout -k 5 "$((left < max ? left : max))" "$@"
+  local rc=$?
+  echo "exit $rc after ${SECONDS}s: $*"
+  return $rc
+}
+
+# runner <command> <max seconds> <attempts> [options]: a missing libtorch symbol kills the process; the journal
+# marks the step that died and the next attempt resumes after it.
+runner() {
+  local command=$1 max=$2 attempts=$3; shift 3
+  for ((attempt = 1; attempt <= attempts; attempt++)); do
+    step "$max" "$DOTNET_ROOT/dotnet" "$RUNNER/GpuRunner.dll" "$command" --out "$OUT" --torch-lib "$TORCH_LIB" "$@"
+    case $? in 0|124|137) return ;; esac
+  done
+}
 
 echo "== $(date -u) $(uname -srm)"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | head -3
 PY=python3
 [ -x /opt/torch/.venv/bin/python3 ] && PY=/opt/torch/.venv/bin/python3
-# TORCH_LIB may be preset to simulate the run on a host without PyTorch (docs/GPU.md).
 TORCH_LIB="${TORCH_LIB:-$($PY -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')}"
 $PY -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, "available", torch.cuda.is_available(),
       torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'
@@ -27,15 +62,18 @@ head -20 "$OUT/symbols.txt"
 
 echo "== fixtures"
 rm -rf /tmp/mlnetext-fixtures
-timeout 150 $PY tools/gpu/make_fixtures.py --out /tmp/mlnetext-fixtures
-echo "make_fixtures exit $?"
+step 90 $PY tools/gpu/make_fixtures.py --out /tmp/mlnetext-fixtures
 tar -C /tmp -czf "$OUT/fixtures.tar.gz" mlnetext-fixtures && du -h "$OUT/fixtures.tar.gz"
 
-echo "== .NET runtime"
+echo "== .NET runtime and runner"
 DOTNET_ROOT=/tmp/mlnetext-dotnet
-mkdir -p "$DOTNET_ROOT"
-tar -xJf .gpu/dotnet-runtime.tar.xz -C "$DOTNET_ROOT" \
-  || $PY -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' .gpu/dotnet-runtime.tar.xz "$DOTNET_ROOT"
+RUNNER=/tmp/mlnetext-runner
+rm -rf "$DOTNET_ROOT" "$RUNNER"   # never run a runner left over from an earlier bundle
+mkdir -p "$DOTNET_ROOT" "$RUNNER"
+for pair in "dotnet-runtime.tar.xz:$DOTNET_ROOT" "runner.tar.xz:$RUNNER"; do
+  tar -xJf ".gpu/${pair%%:*}" -C "${pair#*:}" \
+    || $PY -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' ".gpu/${pair%%:*}" "${pair#*:}"
+done
 export DOTNET_ROOT DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1 DOTNET_CLI_TELEMETRY_OPTOUT=1
 # PyTorch wheels keep the CUDA libraries in site-packages/nvidia/*/lib; libraries dlopen()ed by name (cuDNN's
 # engines, nvrtc) are found through this path, as python's torch import would preload them.
@@ -47,15 +85,20 @@ echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 "$DOTNET_ROOT/dotnet" --list-runtimes
 
 echo "== probe"
-# A missing libtorch symbol kills the process; the journal lets each rerun resume after the op that died.
-for attempt in 1 2 3 4 5 6 7 8; do
-  left=$((budget_s - SECONDS))
-  [ "$left" -gt 20 ] || { echo "out of time budget"; break; }
-  timeout "$((left < 240 ? left : 240))" "$DOTNET_ROOT/dotnet" .gpu/runner/GpuRunner.dll probe --out "$OUT" --torch-lib "$TORCH_LIB"
-  rc=$?
-  echo "probe attempt $attempt exit $rc"
-  [ "$rc" -eq 0 ] && break
-done
-echo "== done in ${SECONDS}s"; ls -la "$OUT"
+runner probe 120 8
+echo "== cuda tests"
+runner cuda-tests 90 3 "${cuda_tests[@]}"
+echo "== P7: bf16 inference, packed (ours) vs padded + sdpa (transformers)"
+runner p7 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p7_tokens"
+step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p7 --journal "$JOURNAL" "${speed[@]}" --tokens "$p7_tokens"
+$PY tools/gpu/results.py line P7 "$JOURNAL"
+echo "== P8: masked-LM training step, bf16 (ours: Trainer; transformers: autocast + fused AdamW)"
+runner p8 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p8_tokens"
+step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p8 --journal "$JOURNAL" "${speed[@]}" --tokens "$p8_tokens"
+$PY tools/gpu/results.py line P8 "$JOURNAL"
+
+echo "== done in ${SECONDS}s"
+ls -la "$OUT"
+$PY tools/gpu/results.py merge "$JOURNAL" "$OUT/results.json"
 exec >&- 2>&-
 wait "$tee_pid"   # let tee finish log.txt before the files are collected

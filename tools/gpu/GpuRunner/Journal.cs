@@ -11,6 +11,9 @@ namespace MLNetExt.GpuRunner;
 /// </summary>
 public sealed class Journal : IDisposable
 {
+    /// <summary>The journal every runner command shares (runner.jsonl), so one file holds the whole run.</summary>
+    public const string RunnerName = "runner";
+
     readonly string _path;
     readonly Dictionary<string, JsonObject> _done = new();
     readonly StreamWriter _writer;
@@ -38,6 +41,26 @@ public sealed class Journal : IDisposable
     }
 
     public bool ShouldRun(string key) => !_done.ContainsKey(key);
+
+    /// <summary>Runs a step not yet recorded, journalling its start and its result (an exception becomes ok = false).</summary>
+    public void Run(string key, Func<JsonObject> body)
+    {
+        if (!ShouldRun(key)) return;
+        Start(key);
+        JsonObject result;
+        try
+        {
+            result = body();
+        }
+        catch (Exception e)
+        {
+            result = new JsonObject { ["ok"] = false, ["error"] = $"{e.GetType().Name}: {e.Message}" };
+        }
+        Done(key, result);
+    }
+
+    /// <summary>The result of a finished step, or null.</summary>
+    public JsonObject? Result(string key) => _done.GetValueOrDefault(key);
 
     public void Start(string key) => Write(new JsonObject { ["phase"] = "start", ["key"] = key });
 

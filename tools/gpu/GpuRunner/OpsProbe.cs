@@ -7,17 +7,17 @@ namespace MLNetExt.GpuRunner;
 
 /// <summary>
 /// The "probe" command: which devices TorchSharp sees, then every op of <see cref="ProbeOps"/> on each device
-/// (CUDA results compared with the CPU's), then matmul throughput. Writes probe.jsonl and results.json in --out.
+/// (CUDA results compared with the CPU's), then matmul throughput. Writes the journal and results.json in --out.
 /// </summary>
 public static class OpsProbe
 {
     public static int Run(RunnerArgs args)
     {
-        using var journal = new Journal(args.Out, "probe");
+        using var journal = new Journal(args.Out, Journal.RunnerName);
         torch.set_num_threads(Math.Max(1, Environment.ProcessorCount / 2));
 
         bool cuda = false;
-        Step(journal, "environment", () =>
+        journal.Run("environment", () =>
         {
             cuda = torch.cuda.is_available();
             return new JsonObject
@@ -38,11 +38,11 @@ public static class OpsProbe
 
         foreach (var (name, op) in ProbeOps.All)
             foreach (var device in devices)
-                Step(journal, $"{name}@{device.type}", () => RunOp(op, device));
+                journal.Run($"{name}@{device.type}", () => RunOp(op, device));
 
         foreach (var device in devices)
             foreach (var dtype in new[] { ScalarType.BFloat16, ScalarType.Float32 })
-                Step(journal, $"matmul_tflops_{dtype}@{device.type}", () => MatmulSpeed.Measure(device, dtype));
+                journal.Run($"matmul_tflops_{dtype}@{device.type}", () => MatmulSpeed.Measure(device, dtype));
 
         string summary = Path.Combine(args.Out, "results.json");
         journal.WriteSummary(summary);
@@ -62,22 +62,6 @@ public static class OpsProbe
         {
             return $"{e.GetType().Name}: {e.Message}";
         }
-    }
-
-    static void Step(Journal journal, string key, Func<JsonObject> body)
-    {
-        if (!journal.ShouldRun(key)) return;
-        journal.Start(key);
-        JsonObject result;
-        try
-        {
-            result = body();
-        }
-        catch (Exception e)
-        {
-            result = new JsonObject { ["ok"] = false, ["error"] = $"{e.GetType().Name}: {e.Message}" };
-        }
-        journal.Done(key, result);
     }
 
     /// <summary>Runs the op on the device; off the CPU, also on the CPU, and reports the largest difference.</summary>
