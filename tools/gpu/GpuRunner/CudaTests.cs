@@ -29,6 +29,7 @@ public static class CudaTests
         foreach (var (name, build) in Forwards)
             journal.Run($"cuda-tests.forward.{name}", () => CompareForward(Path.Combine(fixtures, name), build, device));
         journal.Run("cuda-tests.mlm_train_steps", () => TrainSteps(Path.Combine(fixtures, "modernbert_mlm"), device));
+        journal.Run("cuda-tests.nccl_train_steps", () => NcclTrainSteps(Path.Combine(fixtures, "modernbert_mlm"), device));
         journal.WriteSummary(Path.Combine(args.Out, "results.json"));
         return 0;
     }
@@ -73,9 +74,8 @@ public static class CudaTests
     }
 
     /// <summary>Two fp32 steps on the device and on the CPU from the fixture weights, one bf16 step on the device.</summary>
-    static JsonObject TrainSteps(string fixture, string device)
+    static (IReadOnlyList<MaskedBatch> Batch, ModernBertMaskedLmTask Task) MlmSetup(string fixture)
     {
-        RequireDevice(device);
         var io = Safetensors.LoadStateDict(Path.Combine(fixture, "io.safetensors"));
         var (ids, mask) = (io["input_ids"], io["attention_mask"]);
         var rows = Enumerable.Range(0, (int)ids.shape[0]).Select(r => ids[r].masked_select(mask[r].to(@bool)).data<long>().ToArray()).ToList();
@@ -83,23 +83,49 @@ public static class CudaTests
         var config = ModernBertCheckpoint.LoadConfig(Path.Combine(fixture, "model"));
         // The fixture's vocabulary has no [MASK]: any ordinary id serves for a numerical comparison.
         var masking = new MlmMaskingOptions(MaskTokenId: 3, config.VocabSize, [config.PadTokenId, config.ClsTokenId, config.SepTokenId]);
-        var task = new ModernBertMaskedLmTask(config, masking, Path.Combine(fixture, "model"));
-        double[] Losses(string on, TrainingPrecision precision, int steps)
-        {
-            var options = new TrainerOptions { Schedule = new WarmupLinear(1e-3, 0, 10), Devices = [on], Precision = precision, ShowProgress = false };
-            using var trainer = new Trainer<ModernBertForMaskedLM, MaskedBatch>(task, options);
-            return Enumerable.Range(0, steps).Select(_ => trainer.TrainStep(batch).Loss).ToArray();
-        }
-        var onDevice = Losses(device, TrainingPrecision.Float32, 2);
-        var cpu = Losses("cpu", TrainingPrecision.Float32, 2);
-        var bf16 = Losses(device, TrainingPrecision.BFloat16, 1);
+        return (batch, new ModernBertMaskedLmTask(config, masking, Path.Combine(fixture, "model")));
+    }
+
+    static double[] Losses(string fixture, string on, TrainingPrecision precision, int steps, GradientBackend backend = GradientBackend.InProcess)
+    {
+        var (batch, task) = MlmSetup(fixture);
+        var options = new TrainerOptions { Schedule = new WarmupLinear(1e-3, 0, 10), Devices = [on], Precision = precision, Backend = backend, ShowProgress = false };
+        using var trainer = new Trainer<ModernBertForMaskedLM, MaskedBatch>(task, options);
+        return Enumerable.Range(0, steps).Select(_ => trainer.TrainStep(batch).Loss).ToArray();
+    }
+
+    static bool Close(double[] a, double[] b) => a.Zip(b).All(p => Math.Abs(p.First - p.Second) <= 1e-4 * Math.Abs(p.Second));
+
+    static JsonArray Json(double[] values) => new(values.Select(l => (JsonNode)l).ToArray());
+
+    static JsonObject TrainSteps(string fixture, string device)
+    {
+        RequireDevice(device);
+        var onDevice = Losses(fixture, device, TrainingPrecision.Float32, 2);
+        var cpu = Losses(fixture, "cpu", TrainingPrecision.Float32, 2);
+        var bf16 = Losses(fixture, device, TrainingPrecision.BFloat16, 1);
         return new JsonObject
         {
             ["device"] = device,
-            ["ok"] = onDevice.Zip(cpu).All(p => Math.Abs(p.First - p.Second) <= 1e-4 * Math.Abs(p.Second)) && double.IsFinite(bf16[0]),
-            ["fp32_losses_device"] = new JsonArray(onDevice.Select(l => (JsonNode)l).ToArray()),
-            ["fp32_losses_cpu"] = new JsonArray(cpu.Select(l => (JsonNode)l).ToArray()),
+            ["ok"] = Close(onDevice, cpu) && double.IsFinite(bf16[0]),
+            ["fp32_losses_device"] = Json(onDevice),
+            ["fp32_losses_cpu"] = Json(cpu),
             ["bf16_loss_device"] = bf16[0],
+        };
+    }
+
+    // The NCCL gradient backend (ncclCommInitAll over this machine's GPU) must train exactly like the in-process one.
+    static JsonObject NcclTrainSteps(string fixture, string device)
+    {
+        RequireDevice(device);
+        var nccl = Losses(fixture, device, TrainingPrecision.Float32, 2, GradientBackend.Nccl);
+        var inProcess = Losses(fixture, device, TrainingPrecision.Float32, 2);
+        return new JsonObject
+        {
+            ["device"] = device,
+            ["ok"] = Close(nccl, inProcess),
+            ["fp32_losses_nccl"] = Json(nccl),
+            ["fp32_losses_in_process"] = Json(inProcess),
         };
     }
 
