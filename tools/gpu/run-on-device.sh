@@ -6,6 +6,7 @@
 # Never stops at a failure, and starts nothing that would not end within GPU_BUDGET_S. See docs/GPU.md.
 #   GPU_BUDGET_S     wall-clock budget in seconds (default 420)
 #   GPU_SPEED_S      timed seconds per side of P7 and of P8 (default 25)
+#   GPU_STEPS        which steps to run (default "fixtures probe cuda-tests p7 p8"; the symbol check always runs)
 #   GPU_TINY=1       tiny model, short lengths, small batches, CPU in CUDA's place (to try the run on a CPU host)
 #   TORCH_LIB        libtorch folder instead of the python torch's (simulation on a host without PyTorch)
 set +e
@@ -24,6 +25,8 @@ else
   p7_tokens=32768; p8_tokens=16384; cuda_tests=()
 fi
 JOURNAL="$OUT/runner.jsonl"
+steps=" ${GPU_STEPS:-fixtures probe cuda-tests p7 p8} "
+wants() { [[ "$steps" == *" $1 "* ]]; }
 
 # step <max seconds> <command...>: runs it under a timeout of max seconds or what is left of the budget minus the
 # 10 s the final merge needs; skips it when under 20 s are left.
@@ -60,10 +63,12 @@ echo "== libtorch symbols"
 $PY tools/gpu/check_symbols.py .gpu/libtorchsharp-undefined-symbols.txt "$TORCH_LIB" > "$OUT/symbols.txt" 2>&1
 head -20 "$OUT/symbols.txt"
 
-echo "== fixtures"
-rm -rf /tmp/mlnetext-fixtures
-step 90 $PY tools/gpu/make_fixtures.py --out /tmp/mlnetext-fixtures
-tar -C /tmp -czf "$OUT/fixtures.tar.gz" mlnetext-fixtures && du -h "$OUT/fixtures.tar.gz"
+if wants fixtures; then
+  echo "== fixtures"
+  rm -rf /tmp/mlnetext-fixtures
+  step 90 $PY tools/gpu/make_fixtures.py --out /tmp/mlnetext-fixtures
+  tar -C /tmp -czf "$OUT/fixtures.tar.gz" mlnetext-fixtures && du -h "$OUT/fixtures.tar.gz"
+fi
 
 echo "== .NET runtime and runner"
 DOTNET_ROOT=/tmp/mlnetext-dotnet
@@ -84,18 +89,26 @@ export LD_LIBRARY_PATH="$TORCH_LIB${NVIDIA_LIBS:+:$NVIDIA_LIBS}${LD_LIBRARY_PATH
 echo "LD_LIBRARY_PATH=$LD_LIBRARY_PATH"
 "$DOTNET_ROOT/dotnet" --list-runtimes
 
-echo "== probe"
-runner probe 120 8
-echo "== cuda tests"
-runner cuda-tests 90 3 "${cuda_tests[@]}"
-echo "== P7: bf16 inference, packed (ours) vs padded + sdpa (transformers)"
-runner p7 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p7_tokens"
-step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p7 --journal "$JOURNAL" "${speed[@]}" --tokens "$p7_tokens"
-$PY tools/gpu/results.py line P7 "$JOURNAL"
-echo "== P8: masked-LM training step, bf16 (ours: Trainer; transformers: autocast + fused AdamW)"
-runner p8 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p8_tokens"
-step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p8 --journal "$JOURNAL" "${speed[@]}" --tokens "$p8_tokens"
-$PY tools/gpu/results.py line P8 "$JOURNAL"
+if wants probe; then
+  echo "== probe"
+  runner probe 120 8
+fi
+if wants cuda-tests; then
+  echo "== cuda tests"
+  runner cuda-tests 90 3 "${cuda_tests[@]}"
+fi
+if wants p7; then
+  echo "== P7: bf16 inference, packed (ours) vs padded + sdpa (transformers)"
+  runner p7 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p7_tokens"
+  step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p7 --journal "$JOURNAL" "${speed[@]}" --tokens "$p7_tokens"
+  $PY tools/gpu/results.py line P7 "$JOURNAL"
+fi
+if wants p8; then
+  echo "== P8: masked-LM training step, bf16 (ours: Trainer; transformers: autocast + fused AdamW)"
+  runner p8 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p8_tokens"
+  step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p8 --journal "$JOURNAL" "${speed[@]}" --tokens "$p8_tokens"
+  $PY tools/gpu/results.py line P8 "$JOURNAL"
+fi
 
 echo "== done in ${SECONDS}s"
 ls -la "$OUT"
