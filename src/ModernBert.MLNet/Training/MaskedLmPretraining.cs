@@ -27,7 +27,8 @@ public static class MaskedLmPretraining
     {
         Directory.CreateDirectory(options.OutputDirectory);
         string saved = Path.Combine(options.OutputDirectory, OptionsFile);
-        if (File.Exists(saved) && ReadOptions(options.OutputDirectory) != options with { Devices = ReadOptions(options.OutputDirectory).Devices })
+        // Devices may change between sessions (the trajectory does not depend on them); nothing else may.
+        if (File.Exists(saved) && ReadOptions(options.OutputDirectory) with { Devices = options.Devices, OutputDirectory = options.OutputDirectory } != options)
             throw new InvalidOperationException($"{options.OutputDirectory} holds a run with other options ({saved}); resume it, or choose another output folder.");
         File.WriteAllText(saved, JsonSerializer.Serialize(options, Json));
 
