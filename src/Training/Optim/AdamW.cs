@@ -27,7 +27,11 @@ public sealed class AdamW : IDisposable
         _scratch = empty(groups.Max(g => g.Values.numel()), ScalarType.Float32, groups[0].Values.device).DetachFromDisposeScope();
     }
 
-    public void Step(double lr)
+    /// <summary>
+    /// One update at learning rate <paramref name="lr"/> using <paramref name="gradScale"/>·grad as the gradient, so
+    /// averaging and clipping cost no extra pass over the gradients.
+    /// </summary>
+    public void Step(double lr, double gradScale = 1.0)
     {
         StepCount++;
         double b1 = _options.Beta1, b2 = _options.Beta2;
@@ -41,8 +45,8 @@ public sealed class AdamW : IDisposable
         {
             var (p, g, m, v) = (_groups[i].Values, _groups[i].Grads, _expAvg[i], _expAvgSq[i]);
             if (_groups[i].Decay && _options.WeightDecay != 0) p.mul_(1 - lr * _options.WeightDecay);
-            m.mul_(b1).add_(g, 1 - b1);
-            v.mul_(b2).addcmul_(g, g, 1 - b2);
+            m.mul_(b1).add_(g, (1 - b1) * gradScale);
+            v.mul_(b2).addcmul_(g, g, (1 - b2) * gradScale * gradScale);
             var denom = _scratch.narrow(0, 0, p.numel()).copy_(v).sqrt_().add_(eps);
             p.addcdiv_(m, denom, -stepSize);
         }

@@ -32,7 +32,8 @@ public sealed record BucketLayout(int[] Order, long[] Offsets, int[] BucketOf, l
 
 /// <summary>
 /// One model copy's parameters and fp32 gradients in flat buckets laid out by a <see cref="BucketLayout"/>. The
-/// parameters become views into the weight buckets, so copying weights between copies is one copy per bucket. When
+/// parameters become views into the weight buckets, so copying weights between copies is one copy per bucket; a copy
+/// built with <c>sharedWeights</c> reads another copy's buckets instead (same device and dtype: nothing to copy). When
 /// the copy is fp32 its <c>.grad</c> are views into the gradient buckets and autograd accumulates straight into
 /// them; a bf16 copy's gradients are copied up after backward (<see cref="Collect"/>).
 /// </summary>
@@ -43,15 +44,18 @@ public sealed class FlatBuffers : IDisposable
     readonly bool _gradsInPlace;
 
     public IReadOnlyList<Tensor> Weights { get; }
+    /// <summary>True when <see cref="Weights"/> belong to another copy (which owns and disposes them).</summary>
+    public bool SharesWeights { get; }
     /// <summary>Flat fp32 gradient buckets; empty when built without gradients (a master that only holds weights).</summary>
     public IReadOnlyList<Tensor> Gradients { get; }
 
-    public FlatBuffers(IReadOnlyList<Parameter> parameters, BucketLayout layout, bool withGradients)
+    public FlatBuffers(IReadOnlyList<Parameter> parameters, BucketLayout layout, bool withGradients, FlatBuffers? sharedWeights = null)
     {
         _params = parameters.ToArray();
         var device = _params[0].device;
         var dtype = _params[0].dtype;
-        Weights = layout.BucketSizes.Select(n => empty(n, dtype, device)).ToArray();
+        Weights = sharedWeights?.Weights ?? layout.BucketSizes.Select(n => empty(n, dtype, device)).ToArray();
+        SharesWeights = sharedWeights is not null;
         Gradients = withGradients ? layout.BucketSizes.Select(n => zeros(n, ScalarType.Float32, device)).ToArray() : [];
         _gradViews = new Tensor[_params.Length];
         _gradsInPlace = withGradients && dtype == ScalarType.Float32;
@@ -60,7 +64,7 @@ public sealed class FlatBuffers : IDisposable
         {
             var p = _params[i];
             var weight = View(Weights, layout, i, p);
-            weight.copy_(p);
+            if (!SharesWeights) weight.copy_(p);
             p.set_(weight);
             if (!withGradients) continue;
             _gradViews[i] = View(Gradients, layout, i, p);
@@ -91,7 +95,7 @@ public sealed class FlatBuffers : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in Weights.Concat(Gradients)) t.Dispose();
+        foreach (var t in (SharesWeights ? [] : Weights).Concat(Gradients)) t.Dispose();
         foreach (var v in _gradViews) v?.Dispose();
     }
 }

@@ -9,8 +9,9 @@ namespace MLNetExt.Training.Parallel;
 /// This process's model replicas, one per device, around one fp32 master copy on the first device. Replicas run
 /// forward/backward concurrently on their own threads; their gradients land in fp32 buckets; after the reduction
 /// the optimizer steps the master once and the new weights are copied down bucket by bucket, so replicas never
-/// drift. In fp32 on the master's device, replica 0 IS the master (nothing to copy); in bf16 every replica is a
-/// bf16 copy.
+/// drift. In fp32, replica 0 IS the master and other replicas on the master's device read the master's weight
+/// buckets (forward/backward only read weights), so only replicas on other devices are copied to; in bf16 every
+/// replica is a bf16 copy.
 /// </summary>
 public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
 {
@@ -49,12 +50,16 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
             replicas.Add(replica);
         }
         Replicas = replicas;
-        _buffers = replicas.Select((r, i) => new FlatBuffers(Trainable(r, named.Length, i), layout, withGradients: true)).ToArray();
-        _master = ReferenceEquals(replicas[0], Master) ? _buffers[0] : new FlatBuffers(named.Select(p => p.parameter).ToArray(), layout, withGradients: false);
+        _master = new FlatBuffers(named.Select(p => p.parameter).ToArray(), layout, withGradients: ReferenceEquals(replicas[0], Master));
+        _buffers = replicas.Select((r, i) => ReferenceEquals(r, Master) ? _master
+            : new FlatBuffers(Trainable(r, named.Length, i), layout, withGradients: true,
+                sharedWeights: computeType == ScalarType.Float32 && SameDevice(devices[i], devices[0]) ? _master : null)).ToArray();
         GradientBuckets = _buffers.Select(b => b.Gradients).ToArray();
         Groups = BuildGroups(named.Select(p => p.name).ToArray(), named.Select(p => p.parameter.shape).ToArray(), decay, layout);
         CopyMasterToReplicas();
     }
+
+    static bool SameDevice(Device a, Device b) => a.type == b.type && a.index == b.index;
 
     static Parameter[] Trainable(nn.Module replica, int expected, int index)
     {
@@ -93,10 +98,8 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
         return results;
     }
 
-    public void ZeroGradients()
-    {
-        foreach (var b in _buffers) b.ZeroGradients();
-    }
+    /// <summary>Zeroes every replica's gradient buckets, each on its replica's thread.</summary>
+    public void ZeroGradients() => OnEach(r => { _buffers[r].ZeroGradients(); return 0; });
 
     /// <summary>Copies low-precision replicas' gradients up into their fp32 buckets.</summary>
     public void CollectGradients() => OnEach(r => { _buffers[r].Collect(); return 0; });
@@ -104,7 +107,7 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
     /// <summary>Copies the master weights into every replica that is not the master itself (casting to its dtype).</summary>
     public void CopyMasterToReplicas() => OnEach(r =>
     {
-        if (ReferenceEquals(_buffers[r], _master)) return 0;
+        if (ReferenceEquals(_buffers[r].Weights, _master.Weights)) return 0;
         using var _ = no_grad();
         for (int b = 0; b < _master.Weights.Count; b++) _buffers[r].Weights[b].copy_(_master.Weights[b]);
         return 0;
