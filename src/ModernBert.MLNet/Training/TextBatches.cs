@@ -12,8 +12,8 @@ namespace MLNetExt.ModernBert.Training;
 public static class TextBatches
 {
     /// <param name="minSequencesPerBatch">
-    /// Data parallelism gives every replica whole sequences, so pass the replica count: the few best-fit leftovers
-    /// holding fewer sequences are merged together, and a last one still too small is left out.
+    /// Data parallelism gives every replica whole sequences, so pass the replica count: best-fit's few leftover
+    /// batches holding fewer sequences are pooled within the budget, and a pool that still falls short is left out.
     /// </param>
     public static IReadOnlyList<PackedBatch> Pack(ModernBertTokenizer tokenizer, IEnumerable<string> texts,
         int batchTokens, int maxSequenceLength = 512, int minSequencesPerBatch = 1)
