@@ -23,6 +23,11 @@ public sealed record BltPretrainingProgress(BltPretrainingStage Stage, TrainingP
 public sealed record BltPretrainingResult(double EntropyBitsPerByte, double BitsPerByte, double Threshold, BltFlopsPerByte Flops,
     long TrainBytes, long HeldOutBytes, string ModelDirectory, string PlotPath);
 
+/// <summary>The same-size byte transformer trained like the BLT: held-out bits per byte (final and at each evaluation) and FLOPs per byte.</summary>
+/// <param name="LayerFlopsPerByte">training FLOPs per held-out byte of its transformer layers: the counterpart of BLT's latent FLOPs</param>
+/// <param name="FlopsPerByte">the same with the LM head</param>
+public sealed record ByteBaselineResult(double BitsPerByte, double LayerFlopsPerByte, double FlopsPerByte, IReadOnlyList<(long Step, double BitsPerByte)> Curve);
+
 /// <summary>
 /// Pre-trains a BLT from text in three stages: (1) the entropy model as a byte LM, (2) the entropy threshold calibrated
 /// to a target mean patch size, (3) the BLT with that entropy model frozen inside. Both trainings use the shared
@@ -41,9 +46,7 @@ public static class BltPretraining
         if (options.Threads is int threads) set_num_threads(threads);
         Directory.CreateDirectory(options.OutputDirectory);
 
-        var texts = options.TextFile is string file ? [File.ReadAllText(file)] : MobyDick.LoadSections();
-        var (trainTexts, heldOut) = SplitHeldOut(texts, options.HeldOutFraction);
-        if (options.TrainBytes > 0) trainTexts = Truncate(trainTexts, options.TrainBytes);
+        var (trainTexts, heldOut) = LoadTexts(options);
         var train = ByteBatches.FromTexts(trainTexts, options.SequenceLength, options.BatchBytes);
         var eval = ByteBatches.FromTexts(heldOut, options.SequenceLength, options.BatchBytes);
 
@@ -77,6 +80,34 @@ public static class BltPretraining
         var result = new BltPretrainingResult(entropyBpb, bpb, threshold, MeanFlops(task, eval), train.Sum(ByteBatches.CountTargets), heldOutBytes, modelDir, plotPath);
         File.WriteAllText(Path.Combine(options.OutputDirectory, "summary.json"), JsonSerializer.Serialize(result, new JsonSerializerOptions { WriteIndented = true }));
         return result;
+    }
+
+    /// <summary>
+    /// Trains the plain byte-level transformer of the BLT's latent size (<see cref="ByteLmTask.SameSizeAs"/>) exactly as
+    /// <see cref="Run"/> trains the BLT (same texts, batches, steps, schedule, seed) into OutputDirectory/baseline: the
+    /// reference BLT's FLOPs per byte are compared against.
+    /// </summary>
+    public static ByteBaselineResult RunBaseline(BltPretrainingOptions options, IProgress<BltPretrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        if (options.Threads is int threads) set_num_threads(threads);
+        var (trainTexts, heldOut) = LoadTexts(options);
+        var train = ByteBatches.FromTexts(trainTexts, options.SequenceLength, options.BatchBytes);
+        var eval = ByteBatches.FromTexts(heldOut, options.SequenceLength, options.BatchBytes);
+        var task = new ByteLmTask(ByteLmTask.SameSizeAs(options.ModelConfig().GlobalConfig));
+        using var trainer = new Trainer<EntropyModel, BltBatch>(task, TrainerOptions(options, "baseline", options.Steps, options.LearningRate));
+        var curve = new List<(long, double)>();
+        double bpb = Fit(trainer, train, eval, BltPretrainingStage.Blt, progress, cancellationToken,
+            p => { if (p.EvalLoss is double e) curve.Add((p.Step, NextByteLoss.BitsPerByte(e))); });
+        return new ByteBaselineResult(bpb, PerByte(eval, task.LayerFlopsPerByte), PerByte(eval, task.FlopsPerToken), curve);
+    }
+
+    /// <summary>The training and held-out texts the options describe (file or Moby Dick, held-out tail, training-size cap).</summary>
+    public static (List<string> Train, List<string> HeldOut) LoadTexts(BltPretrainingOptions options)
+    {
+        var texts = options.TextFile is string file ? [File.ReadAllText(file)] : MobyDick.LoadSections();
+        var (train, heldOut) = SplitHeldOut(texts, options.HeldOutFraction);
+        return (options.TrainBytes > 0 ? Truncate(train, options.TrainBytes) : train, heldOut);
     }
 
     /// <summary>
@@ -134,9 +165,10 @@ public static class BltPretraining
 
     /// <summary>Trains (or resumes) to the end and returns held-out bits per byte.</summary>
     static double Fit<TModel>(Trainer<TModel, BltBatch> trainer, IReadOnlyList<BltBatch> train, IReadOnlyList<BltBatch> eval,
-        BltPretrainingStage stage, IProgress<BltPretrainingProgress>? progress, CancellationToken cancellationToken) where TModel : TorchSharp.torch.nn.Module
+        BltPretrainingStage stage, IProgress<BltPretrainingProgress>? progress, CancellationToken cancellationToken, Action<TrainingProgress>? onStep = null)
+        where TModel : nn.Module
     {
-        var forward = progress is null ? null : new Forward(progress, stage);
+        var forward = new Forward(progress, stage, onStep);
         var result = trainer.Fit(train, eval, forward, cancellationToken);
         // A run resumed after its last step trains nothing and evaluates nothing: score it here.
         double nats = result.EvalLosses.Count > 0 && result.EvalLosses[^1].Step == result.FinalStep ? result.EvalLosses[^1].Loss : trainer.Evaluate(eval);
@@ -146,23 +178,33 @@ public static class BltPretraining
     }
 
     /// <summary>Synchronous adapter (Progress&lt;T&gt; would post reports later, out of order with the stage messages).</summary>
-    sealed class Forward(IProgress<BltPretrainingProgress> to, BltPretrainingStage stage) : IProgress<TrainingProgress>
+    sealed class Forward(IProgress<BltPretrainingProgress>? to, BltPretrainingStage stage, Action<TrainingProgress>? also) : IProgress<TrainingProgress>
     {
-        public void Report(TrainingProgress value) => to.Report(new(stage, value, $"step {value.Step}/{value.TotalSteps}"));
+        public void Report(TrainingProgress value)
+        {
+            also?.Invoke(value);
+            to?.Report(new(stage, value, $"step {value.Step}/{value.TotalSteps}"));
+        }
     }
 
-    /// <summary>FLOPs per byte over the held-out batches, weighted by their bytes.</summary>
+    /// <summary>BLT FLOPs per byte over the held-out batches, each weighted by its bytes.</summary>
     static BltFlopsPerByte MeanFlops(BltTask task, IReadOnlyList<BltBatch> eval)
     {
-        double bytes = 0, entropy = 0, encoder = 0, latent = 0, decoder = 0, patches = 0;
-        foreach (var batch in eval)
+        var flops = eval.ToDictionary(b => b, task.FlopsPerByte);
+        double At(Func<BltFlopsPerByte, double> part) => PerByte(eval, b => part(flops[b]));
+        return new BltFlopsPerByte(At(f => f.Entropy), At(f => f.Encoder), At(f => f.Latent), At(f => f.Decoder), 1 / At(f => 1 / f.MeanPatchSize));
+    }
+
+    /// <summary>Byte-weighted mean of a per-byte quantity over batches.</summary>
+    static double PerByte(IReadOnlyList<BltBatch> batches, Func<BltBatch, double> perByte)
+    {
+        double bytes = 0, sum = 0;
+        foreach (var b in batches)
         {
-            double n = ByteBatches.DocumentLengths(batch).Sum();
-            var f = task.FlopsPerByte(batch);
-            (bytes, entropy, encoder, latent, decoder, patches) = (bytes + n, entropy + (n * f.Entropy), encoder + (n * f.Encoder), latent + (n * f.Latent),
-                decoder + (n * f.Decoder), patches + (n / f.MeanPatchSize));
+            double n = ByteBatches.DocumentLengths(b).Sum();
+            (bytes, sum) = (bytes + n, sum + (n * perByte(b)));
         }
-        return new BltFlopsPerByte(entropy / bytes, encoder / bytes, latent / bytes, decoder / bytes, bytes / patches);
+        return sum / bytes;
     }
 
     /// <summary>The first held-out paragraph of 120+ characters, cut to 240 so the picture stays legible.</summary>
