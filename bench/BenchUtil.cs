@@ -4,10 +4,10 @@ namespace MLNetExt.Bench;
 
 static class BenchUtil
 {
-    /// <summary>Median seconds of <paramref name="runs"/> timed calls after one warm-up.</summary>
-    public static double Time(Action action, int runs)
+    /// <summary>Median seconds of <paramref name="runs"/> timed calls, after one warm-up call when asked.</summary>
+    public static double Time(Action action, int runs, bool warmUp = true)
     {
-        action();
+        if (warmUp) action();
         var times = new List<double>();
         for (int i = 0; i < runs; i++)
         {

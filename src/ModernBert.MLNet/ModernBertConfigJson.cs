@@ -72,9 +72,10 @@ public static class ModernBertConfigJson
     }
 
     /// <summary>
-    /// Writes a config every transformers version loads: the 4.x fields plus <c>layer_types</c> and <c>rope_parameters</c>.
+    /// Writes a config every transformers version loads: the 4.x fields plus <c>layer_types</c> and <c>rope_parameters</c>;
+    /// <paramref name="architecture"/> is the HF class name (e.g. ModernBertForMaskedLM), <paramref name="torchDtype"/> the weights' dtype.
     /// </summary>
-    public static string ToJson(ModernBertConfig config, string architecture)
+    public static string ToJson(ModernBertConfig config, string architecture, string torchDtype = "float32")
     {
         config.Validate();
         var layerTypes = new JsonArray(Enumerable.Range(0, config.NumHiddenLayers)
@@ -126,7 +127,7 @@ public static class ModernBertConfigJson
                 .Select(i => KeyValuePair.Create(i.ToString(CultureInfo.InvariantCulture), (JsonNode?)JsonValue.Create($"LABEL_{i}")))),
             ["label2id"] = new JsonObject(Enumerable.Range(0, config.NumLabels)
                 .Select(i => KeyValuePair.Create($"LABEL_{i}", (JsonNode?)JsonValue.Create(i)))),
-            ["torch_dtype"] = "float32",
+            ["torch_dtype"] = torchDtype,
         };
         if (config.ProblemType is not null) o["problem_type"] = config.ProblemType;
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

@@ -35,6 +35,7 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
     /// </summary>
     public StepResult TrainStep(IReadOnlyList<TBatch> microBatches)
     {
+        if (microBatches.Count == 0) throw new ArgumentException("A step needs at least one micro-batch.", nameof(microBatches));
         using var scope = NewDisposeScope();
         var clock = Stopwatch.StartNew();
         TimeSpan shard = TimeSpan.Zero, forwardBackward = TimeSpan.Zero;
@@ -65,31 +66,30 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
             forwardBackward += clock.Elapsed - start;
         }
 
-        // 3. Sum gradients over replicas and ranks, then divide by the global loss-term count: exactly the gradient of
-        //    the full batch's mean loss, whatever the sharding.
+        // 3. Sum gradients over replicas and ranks. Dividing by the global loss-term count gives exactly the gradient of
+        //    the full batch's mean loss, whatever the sharding; that factor is applied inside the optimizer step.
         var syncStart = clock.Elapsed;
         _replicas.CollectGradients();
-        _reducer.SumBuckets(_replicas.Buckets);
+        _reducer.SumBuckets(_replicas.GradientBuckets);
         var totals = _reducer.SumScalars([lossSum, terms]);
-        double loss = totals[0] / totals[1];
-        var masterGrads = _replicas.Buckets[0].Buckets;
-        foreach (var g in masterGrads) g.div_(totals[1]);
+        double loss = totals[0] / totals[1], gradScale = 1 / totals[1];
         var sync = clock.Elapsed - syncStart;
 
         // 4. Clip the global norm; skip the step on NaN/inf; AdamW at the scheduled rate; copy weights to the replicas.
         var updateStart = clock.Elapsed;
-        double gradNorm = GradientClipping.ClipGlobalNorm(masterGrads, _options.MaxGradNorm);
+        double gradNorm = GradientClipping.GlobalNorm(_replicas.MasterGradients) * gradScale;
         double lr = _options.Schedule.At(_state.Step);
         bool finite = double.IsFinite(loss) && double.IsFinite(gradNorm);
         if (finite)
         {
-            _optimizer.Step(lr);
+            _optimizer.Step(lr, gradScale * GradientClipping.ClipFactor(gradNorm, _options.MaxGradNorm));
             _replicas.CopyMasterToReplicas();
         }
         _state = finite
             ? _state with { Step = _state.Step + 1, NonFiniteStreak = 0 }
             : _state with { NonFiniteStreak = _state.NonFiniteStreak + 1 };
-        return new StepResult(finite, loss, lr, gradNorm, tokens, flops, shard, forwardBackward, sync, clock.Elapsed - updateStart);
+        var update = clock.Elapsed - updateStart;
+        return new StepResult(finite, loss, lr, gradNorm, tokens, flops, shard, forwardBackward, sync, update, clock.Elapsed);
     }
 
     (double Sum, long Count) ForwardBackward(int replica, TBatch shard)

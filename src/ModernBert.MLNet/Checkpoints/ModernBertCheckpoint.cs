@@ -50,7 +50,7 @@ public static class ModernBertCheckpoint
         foreach (var (name, entry) in header.Tensors)
         {
             string key = rename(name);
-            if (key == "decoder.weight" && target.ContainsKey("decoder.bias")) continue; // tied to tok_embeddings
+            if (key == "decoder.weight" && model is ModernBertForMaskedLM) continue; // tied to tok_embeddings
             if (!target.TryGetValue(key, out var t)) { unexpected.Add(name); lines.Add($"{name}: not in the model; checkpoint has {entry.DType}{Shape(entry.Shape)}"); }
             else if (!t.shape.SequenceEqual(entry.Shape)) misShaped.Add($"{key}: model expects {Shape(t.shape)}, checkpoint has {Shape(entry.Shape)}");
         }
@@ -82,7 +82,8 @@ public static class ModernBertCheckpoint
     public static void Save<TModel>(TModel model, string folder, string? tokenizerSource = null) where TModel : nn.Module, IModernBertModule
     {
         Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, ConfigFile), ModernBertConfigJson.ToJson(model.Config, model.GetType().Name));
+        var dtype = model.parameters().First().dtype;
+        File.WriteAllText(Path.Combine(folder, ConfigFile), ModernBertConfigJson.ToJson(model.Config, model.GetType().Name, DTypeName(dtype)));
         var tensors = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().cpu().contiguous());
         try { Safetensors.SaveStateDict(Path.Combine(folder, WeightsFile), tensors); }
         finally { foreach (var t in tensors.Values) t.Dispose(); }
@@ -107,6 +108,13 @@ public static class ModernBertCheckpoint
         if (!modelPrefixed && checkpointPrefixed) return name => name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name;
         return name => name;
     }
+
+    static string DTypeName(ScalarType dtype) => dtype switch
+    {
+        ScalarType.BFloat16 => "bfloat16",
+        ScalarType.Float16 => "float16",
+        _ => "float32",
+    };
 
     static string Shape(IEnumerable<long> shape) => $"[{string.Join(", ", shape)}]";
 }

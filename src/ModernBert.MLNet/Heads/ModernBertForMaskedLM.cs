@@ -8,7 +8,7 @@ namespace MLNetExt.ModernBert;
 /// Masked language model: encoder, prediction head and a decoder tied to the token embeddings. Logits are
 /// computed only at the tokens asked for (sparse prediction), so a 30%-masked batch pays for 30% of the vocabulary projection.
 /// </summary>
-public sealed class ModernBertForMaskedLM : nn.Module<PackedInput, Tensor?, Tensor>, IModernBertModule
+public sealed class ModernBertForMaskedLM : nn.Module<PackedInput, Tensor?, Tensor>, IModernBertHead
 {
     readonly ModernBertModel model;
     readonly ModernBertPredictionHead head;

@@ -9,7 +9,7 @@ namespace MLNetExt.ModernBert;
 /// real tokens), then head -> dropout -> classifier. The loss follows the config's problem type, as in HF:
 /// regression (MSE), single-label (cross-entropy) or multi-label (BCE with logits).
 /// </summary>
-public sealed class ModernBertForSequenceClassification : nn.Module<PackedInput, Tensor>, IModernBertModule
+public sealed class ModernBertForSequenceClassification : nn.Module<PackedInput, Tensor>, IModernBertHead
 {
     readonly ModernBertModel model;
     readonly ModernBertPredictionHead head;

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace MLNetExt.ModernBert;
 
 /// <summary>One prediction per token: encoder -> head -> dropout -> classifier; cross-entropy ignoring label -100.</summary>
-public sealed class ModernBertForTokenClassification : nn.Module<PackedInput, Tensor>, IModernBertModule
+public sealed class ModernBertForTokenClassification : nn.Module<PackedInput, Tensor>, IModernBertHead
 {
     readonly ModernBertModel model;
     readonly ModernBertPredictionHead head;

@@ -5,7 +5,7 @@ namespace MLNetExt.ModernBert.Tokenization;
 /// <paramref name="LStrip"/> swallows the whitespace before a match (ModernBERT's [MASK]); <paramref name="Normalized"/>
 /// tokens are matched in the normalized text, the others in the raw text.
 /// </summary>
-public sealed record AddedToken(
+internal sealed record AddedToken(
     int Id,
     string Content,
     bool Special,

@@ -15,19 +15,21 @@ internal readonly record struct TextSegment(int Id, int Start, int Length)
 /// </summary>
 internal sealed class AddedTokenMatcher
 {
-    readonly Dictionary<char, AddedToken[]> _byFirstChar;
+    // Tokens keyed by their first two characters (longest first), and one-character tokens: most positions that
+    // start like a token (a space, an 'a') are rejected by one lookup.
+    readonly Dictionary<int, AddedToken[]> _byFirstTwo;
+    readonly Dictionary<char, AddedToken> _singleChar;
     readonly SearchValues<char> _firstChars;
 
     public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
     {
-        _byFirstChar = tokens
-            .Where(t => t.Content.Length > 0)
-            .GroupBy(t => t.Content[0])
+        var list = tokens.Where(t => t.Content.Length > 0).ToList();
+        _byFirstTwo = list.Where(t => t.Content.Length > 1)
+            .GroupBy(t => Pair(t.Content[0], t.Content[1]))
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
-        _firstChars = SearchValues.Create(_byFirstChar.Keys.ToArray());
+        _singleChar = list.Where(t => t.Content.Length == 1).ToDictionary(t => t.Content[0]);
+        _firstChars = SearchValues.Create(list.Select(t => t.Content[0]).Distinct().ToArray());
     }
-
-    public bool IsEmpty => _byFirstChar.Count == 0;
 
     /// <summary>Splits <paramref name="sentence"/> into segments that cover it, in order.</summary>
     public void Split(ReadOnlySpan<char> sentence, List<TextSegment> output)
@@ -56,13 +58,21 @@ internal sealed class AddedTokenMatcher
             if (i < 0) break;
             position = from + i;
             // Candidates are sorted longest first, so the first hit is the leftmost-longest match.
-            foreach (var candidate in _byFirstChar[sentence[position]])
+            if (position + 1 < sentence.Length && _byFirstTwo.TryGetValue(Pair(sentence[position], sentence[position + 1]), out var candidates))
             {
-                if (sentence[position..].StartsWith(candidate.Content, StringComparison.Ordinal))
+                foreach (var candidate in candidates)
                 {
-                    token = candidate;
-                    return true;
+                    if (sentence[position..].StartsWith(candidate.Content, StringComparison.Ordinal))
+                    {
+                        token = candidate;
+                        return true;
+                    }
                 }
+            }
+            if (_singleChar.TryGetValue(sentence[position], out var single))
+            {
+                token = single;
+                return true;
             }
             from = position + 1;
         }
@@ -70,6 +80,8 @@ internal sealed class AddedTokenMatcher
         position = -1;
         return false;
     }
+
+    static int Pair(char first, char second) => first << 16 | second;
 
     static bool IsSingleWord(ReadOnlySpan<char> sentence, int start, int stop) =>
         (start == 0 || !IsWordChar(sentence[start - 1])) && (stop == sentence.Length || !IsWordChar(sentence[stop]));

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.ML.Tokenizers;
 
 namespace MLNetExt.ModernBert.Tokenization;
 
@@ -8,13 +7,13 @@ namespace MLNetExt.ModernBert.Tokenization;
 /// ModernBERT's tokenizer: byte-level BPE as in a Hugging Face <c>tokenizer.json</c>, giving the same ids as Hugging
 /// Face's tokenizers. Steps, as there: added tokens are split out of the raw text (with lstrip for [MASK]), the rest is
 /// NFC-normalized, normalized added tokens (GPT-NeoX's runs of spaces) are split out, GPT-2 pre-tokenization, BPE
-/// (Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/>), then the template <c>[CLS] $A [SEP]</c> /
+/// (Microsoft.ML.Tokenizers' BpeTokenizer, cached per word), then the template <c>[CLS] $A [SEP]</c> /
 /// <c>[CLS] $A [SEP] $B [SEP]</c>. Immutable and safe to share between threads.
 /// </summary>
 public sealed class ModernBertTokenizer
 {
     readonly TokenizerDefinition _definition;
-    readonly BpeTokenizer _bpe;
+    readonly CachedBpe _bpe;
     readonly AddedTokenMatcher _rawTokens;
     readonly AddedTokenMatcher _normalizedTokens;
     readonly SequenceTemplate _template;
@@ -26,12 +25,7 @@ public sealed class ModernBertTokenizer
         _definition = definition;
         _template = definition.Template ?? throw new InvalidDataException(
             $"{source}: no post-processor template ([CLS] $A [SEP]); pass SpecialTokenIds with the model config's cls/sep ids.");
-        _bpe = BpeTokenizer.Create(new BpeOptions(definition.Vocab)
-        {
-            Merges = definition.Merges.Select(m => $"{m.Left} {m.Right}"),
-            ByteLevel = true,
-            PreTokenizer = ByteLevelPreTokenizer.Instance,
-        });
+        _bpe = new CachedBpe(definition);
         _rawTokens = new AddedTokenMatcher(definition.AddedTokens.Where(t => !t.Normalized));
         _normalizedTokens = new AddedTokenMatcher(definition.AddedTokens.Where(t => t.Normalized));
 
@@ -158,7 +152,7 @@ public sealed class ModernBertTokenizer
             foreach (var s in segments)
             {
                 if (s.IsToken) ids.Add(s.Id);
-                else ids.AddRange(_bpe.EncodeToIds(piece.AsSpan(s.Start, s.Length), considerPreTokenization: true, considerNormalization: false));
+                else _bpe.Encode(piece.AsSpan(s.Start, s.Length), ids);
             }
         }
         return ids;

@@ -13,7 +13,7 @@ namespace MLNetExt.Training.MLNet;
 /// loader assembly name), then our scoring options: <c>int32</c> token budget and <c>int32</c> max rows per batch.</description></item>
 /// <item><term><c>Config.json</c></term><description>the model's configuration, UTF-8 JSON (shape and columns only).</description></item>
 /// <item><term><c>Weights.safetensors</c></term><description>the model's parameters, named by the model's state-dict keys.</description></item>
-/// <item><term>other <c>*.json</c></term><description>whatever else the model names (labels, tokenizer settings).</description></item>
+/// <item><term>other streams</term><description>whatever else the model names: JSON (labels, columns) or raw bytes (a tokenizer file).</description></item>
 /// </list>
 /// Everything is data: loading runs only the loader registered for the loader signature with
 /// <c>[assembly: LoadableClass]</c>, which reads JSON and tensors; nothing in the zip names code to run.
@@ -44,8 +44,11 @@ public sealed class SavedModelWriter
 
     public void WriteConfig<T>(T config) => WriteJson(SavedModel.ConfigStream, config);
 
+    /// <summary>Raw bytes, e.g. a tokenizer file kept as it came.</summary>
+    public void WriteBytes(string name, byte[] bytes) => _ctx.SaveBinaryStream(name, w => w.Write(bytes));
+
     public void WriteWeights(torch.nn.Module module) =>
-        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream));
+        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream, leaveOpen: true));
 }
 
 /// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
@@ -78,10 +81,11 @@ public sealed class SavedModelReader
     {
         // Zip entries don't seek; safetensors reads its header then the data, so hand it a memory copy.
         using var stream = new MemoryStream(ReadBytes(SavedModel.WeightsStream), writable: false);
-        module.load_safetensors(stream);
+        module.load_safetensors(stream, strict: true);
     }
 
-    byte[] ReadBytes(string name)
+    /// <summary>A stream's bytes, as <see cref="SavedModelWriter.WriteBytes"/> wrote them.</summary>
+    public byte[] ReadBytes(string name)
     {
         byte[]? bytes = null;
         if (!_ctx.TryLoadBinaryStream(name, r =>

@@ -39,5 +39,9 @@ sealed class ScoringBindings<TResult>
     }
 
     public InvalidOperationException WrongType(DataViewSchema.Column column, Type asked) =>
-        new($"Column '{column.Name}' holds {column.Type.RawType.Name} values; a getter of {asked.Name} was asked for.");
+        new($"Column '{column.Name}' is {column.Type} with values of {Describe(column.Type.RawType)}; a getter of {Describe(asked)} was asked for.");
+
+    static string Describe(Type type) => type.IsGenericType
+        ? $"{type.Name[..type.Name.IndexOf('`')]}<{string.Join(", ", type.GetGenericArguments().Select(Describe))}>"
+        : type.Name;
 }

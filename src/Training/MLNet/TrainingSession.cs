@@ -6,12 +6,11 @@ namespace MLNetExt.Training.MLNet;
 
 /// <summary>
 /// What an estimator's Fit needs from ML.NET: a host and channel for progress (shown by <c>MLContext.Log</c>), the
-/// torch device <c>MLContext.GpuDeviceId</c>/<c>FallbackToCpu</c> ask for, and cancellation by either
-/// <c>MLContext.CancelExecution()</c> or a token.
+/// torch device <c>MLContext.GpuDeviceId</c>/<c>FallbackToCpu</c> ask for, and cancellation by a token or by
+/// ML.NET's own cancellation of the context (internal <c>MLContext.CancelExecution</c>, which AutoML uses).
 /// </summary>
 public sealed class TrainingSession : IDisposable
 {
-    readonly IHostEnvironment _env;
     readonly CancellationToken _cancellation;
 
     public IHost Host { get; }
@@ -21,7 +20,6 @@ public sealed class TrainingSession : IDisposable
     public TrainingSession(IHostEnvironment env, string component, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(env);
-        _env = env;
         _cancellation = cancellation;
         Host = env.Register(component);
         Channel = Host.Start("Training");
@@ -32,7 +30,7 @@ public sealed class TrainingSession : IDisposable
     public void ThrowIfCancelled()
     {
         _cancellation.ThrowIfCancellationRequested();
-        _env.CheckAlive();
+        Host.CheckAlive();  // hosts, not the MLContext itself, see the context's cancellation
     }
 
     /// <summary>A progress line on the channel.</summary>

@@ -4,17 +4,15 @@ namespace MLNetExt.Training.Optim;
 
 public static class GradientClipping
 {
-    /// <summary>
-    /// Scales <paramref name="grads"/> in place so their global L2 norm is at most <paramref name="maxNorm"/>
-    /// (no clipping when maxNorm &lt;= 0). Returns the norm before clipping, NaN/inf included.
-    /// </summary>
-    public static double ClipGlobalNorm(IReadOnlyList<Tensor> grads, double maxNorm)
+    /// <summary>Global L2 norm over all <paramref name="grads"/> (NaN/inf propagate).</summary>
+    public static double GlobalNorm(IReadOnlyList<Tensor> grads)
     {
         using var scope = NewDisposeScope();
-        var squares = grads.Select(g => g.square().sum()).ToArray();
-        double norm = Math.Sqrt(stack(squares).sum().to_type(ScalarType.Float64).item<double>());
-        if (maxNorm > 0 && norm > maxNorm && double.IsFinite(norm))
-            foreach (var g in grads) g.mul_(maxNorm / (norm + 1e-6));
-        return norm;
+        // Per-tensor norms reduce without materialising squared copies; the global norm combines them.
+        var norms = stack(grads.Select(g => linalg.vector_norm(g, 2, null, false)).ToArray());
+        return norms.to_type(ScalarType.Float64).square().sum().sqrt().item<double>();
     }
+
+    /// <summary>The factor that brings a gradient of norm <paramref name="norm"/> down to <paramref name="maxNorm"/> (1 when within it or maxNorm &lt;= 0).</summary>
+    public static double ClipFactor(double norm, double maxNorm) => maxNorm > 0 && norm > maxNorm ? maxNorm / (norm + 1e-6) : 1.0;
 }

@@ -100,7 +100,8 @@ public sealed class EstimatorTests
     {
         var ml = new MLContext(seed: 1);
         var data = ToyData.Load(ml, 60);
-        var estimator = new ToyClassifierEstimator(ml, new ToyClassifierOptions { Epochs = 1_000_000 });
+        // Far more epochs than 10 s allow, yet finite: a broken cancellation fails the test rather than hanging it.
+        var estimator = new ToyClassifierEstimator(ml, new ToyClassifierOptions { Epochs = 5_000 });
         var watch = System.Diagnostics.Stopwatch.StartNew();
         using var timer = new Timer(_ => ml.CancelExecution(), null, 300, Timeout.Infinite);
         Assert.Throws<OperationCanceledException>(() => estimator.Fit(data));
@@ -112,7 +113,7 @@ public sealed class EstimatorTests
     {
         var ml = new MLContext(seed: 1);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var estimator = new ToyClassifierEstimator(ml, new ToyClassifierOptions { Epochs = 1_000_000, Cancellation = cancel.Token });
+        var estimator = new ToyClassifierEstimator(ml, new ToyClassifierOptions { Epochs = 5_000, Cancellation = cancel.Token });
         Assert.Throws<OperationCanceledException>(() => estimator.Fit(ToyData.Load(ml, 60)));
     }
 

@@ -33,7 +33,7 @@ public sealed class PersistenceTests
         ml.Model.Save(model, data.Schema, zip);
         using (var stream = File.Create(input)) ml.Data.SaveAsBinary(ToyData.Load(ml, 30, seed: 9), stream);
 
-        RunScoringHost(zip, input, output);
+        RunScoringHost([zip, input, output, .. Outputs]);
 
         string expected = ScoreDump.ToText(model.Transform(ml.Data.LoadFromBinary(input)), Outputs);
         Assert.AreEqual(expected, File.ReadAllText(output));
@@ -48,7 +48,7 @@ public sealed class PersistenceTests
         using var zip = ZipFile.OpenRead(dir.File("model.zip"));
         var names = zip.Entries.Select(e => e.FullName.Replace('\\', '/')).ToArray();
         foreach (string stream in new[] { "Config.json", "Columns.json", "Labels.json", "Weights.safetensors" })
-            Assert.IsTrue(names.Any(n => n.EndsWith("/Transform_2/" + stream)), $"{stream} missing: {string.Join(", ", names)}");
+            Assert.IsTrue(names.Any(n => n.EndsWith("/Transform_002/" + stream)), $"{stream} missing: {string.Join(", ", names)}");
         using var labels = new StreamReader(zip.Entries.Single(e => e.FullName.Replace('\\', '/').EndsWith("/Labels.json")).Open());
         StringAssert.Contains(labels.ReadToEnd(), "\"vowels\"");
     }
@@ -92,7 +92,7 @@ public sealed class PersistenceTests
     /// Runs MLNetExt.ScoringHost in a new process with this test assembly's runtimeconfig and deps: the host itself
     /// references no model, so ML.NET must find the toy loader from the assembly name saved in the zip.
     /// </summary>
-    static void RunScoringHost(params string[] args)
+    static void RunScoringHost(string[] args)
     {
         string bin = AppContext.BaseDirectory;
         string app = Path.GetFileNameWithoutExtension(typeof(PersistenceTests).Assembly.Location);

@@ -122,11 +122,38 @@ public sealed class ScoringTests
         var lengths = new List<int>();
         using (var cursor = scored.GetRowCursor(scored.Schema))
         {
-            var chars = cursor.GetGetter<VBuffer<uint>>(scored.Schema["Chars"]);
-            VBuffer<uint> v = default;
+            var chars = cursor.GetGetter<VBuffer<ushort>>(scored.Schema["Chars"]);  // character keys are UInt16
+            VBuffer<ushort> v = default;
             while (cursor.MoveNext()) { chars(ref v); lengths.Add(v.Length); }
         }
         CollectionAssert.AreEqual(ToyData.Rows(60).Select(r => r.Text.Length).ToArray(), lengths);
         Assert.IsGreaterThan(1L, model.ModelCalls);
+    }
+
+    [TestMethod]
+    public void ConcurrentCursorsShareTheModelSafely()
+    {
+        var (_, data, model) = Fit(Quick with { Scoring = new ScoringOptions(TokenBudget: 50, MaxRows: 4) });
+        var scored = model.Transform(data);
+        string expected = ScoreDump.ToText(scored, "Text", "Score");
+        var results = new string[4];
+        Parallel.For(0, results.Length, i => results[i] = ScoreDump.ToText(scored, "Text", "Score"));
+        foreach (string result in results) Assert.AreEqual(expected, result);
+    }
+
+    [TestMethod]
+    public void ScalarAndVectorColumnsDescribeThemselves()
+    {
+        var features = ScoreColumns.Vector<float[]>("Features", 4, r => r);
+        Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 4), features.Type);
+        Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, features.ToShape().Kind);
+        var score = ScoreColumns.Scalar<float[]>("Score", r => r[0], AnnotationUtils.Const.ScoreColumnKind.Regression);
+        Assert.AreEqual(NumberDataViewType.Single, score.Type);
+        ReadOnlyMemory<char> kind = default;
+        score.Annotations!.GetValue(AnnotationUtils.Kinds.ScoreColumnKind, ref kind);
+        Assert.AreEqual("Regression", kind.ToString());
+        var shape = ScoreColumns.MulticlassShape();
+        Assert.IsTrue(shape[0].IsKey);
+        Assert.AreEqual(NumberDataViewType.UInt32, shape[0].ItemType);
     }
 }

@@ -8,6 +8,9 @@ namespace MLNetExt.Tests.ModernBert;
 [TestClass]
 public sealed class ModernBertCheckpointTests
 {
+    [TestCleanup]
+    public void Cleanup() => TinyModels.DeleteTempDirs();
+
     static Tensor Logits(ModernBertForMaskedLM m)
     {
         m.eval();
@@ -27,6 +30,7 @@ public sealed class ModernBertCheckpointTests
         Assert.AreEqual(0f, TinyModels.MaxAbsDiff(Logits(model), Logits(loaded)));
         Assert.IsTrue(File.Exists(Path.Combine(dir, "tokenizer.json")));
         StringAssert.Contains(File.ReadAllText(Path.Combine(dir, "config.json")), "\"ModernBertForMaskedLM\"");
+        Assert.AreEqual(model.Config, ModernBertCheckpoint.LoadConfig(dir) with { LayerTypes = model.Config.LayerTypes });
         var stored = Safetensors.LoadStateDict(Path.Combine(dir, "model.safetensors")).Keys.ToHashSet();
         Assert.IsFalse(stored.Contains("decoder.weight"), "the tied decoder weight is not stored, as in HF checkpoints");
         Assert.IsTrue(stored.Contains("decoder.bias"));

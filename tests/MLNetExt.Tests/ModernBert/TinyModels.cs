@@ -30,10 +30,20 @@ static class TinyModels
         throw new DirectoryNotFoundException("shared/ (with README.md) not found above " + AppContext.BaseDirectory + "; set MLNETEXT_SHARED.");
     }
 
+    static readonly List<string> tempDirs = [];
+
+    /// <summary>A fresh temporary folder, removed by <see cref="DeleteTempDirs"/>.</summary>
     public static string TempDir()
     {
         var dir = Path.Combine(Path.GetTempPath(), "mlnetext-modernbert-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
+        tempDirs.Add(dir);
         return dir;
+    }
+
+    public static void DeleteTempDirs()
+    {
+        foreach (var dir in tempDirs) if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        tempDirs.Clear();
     }
 }

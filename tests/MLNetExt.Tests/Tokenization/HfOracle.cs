@@ -1,4 +1,3 @@
-using System.Text;
 using MLNetExt.ModernBert.Tokenization;
 
 namespace MLNetExt.Tests.Tokenization;
@@ -30,7 +29,7 @@ internal sealed class HfOracle : IDisposable
             mismatches++;
             first ??= Describe(i, a, b, decoder);
         }
-        Assert.AreEqual(0, mismatches, $"{mismatches} of {texts.Count} texts tokenize differently from Hugging Face; first: {first}");
+        Assert.AreEqual(0, mismatches, $"{mismatches} of {texts.Count} texts tokenize differently from the reference; first: {first}");
     }
 
     static string Describe(int index, int[] ours, int[] hf, ModernBertTokenizer decoder)
@@ -39,7 +38,6 @@ internal sealed class HfOracle : IDisposable
         while (at < ours.Length && at < hf.Length && ours[at] == hf[at]) at++;
         string Window(int[] ids) => string.Join(" ", ids.Skip(Math.Max(0, at - 3)).Take(8)
             .Select(id => $"{id}:'{decoder.Decode([id], skipSpecialTokens: false).Replace("\n", "\\n")}'"));
-        var sb = new StringBuilder($"text #{index}, token {at} (lengths {ours.Length} vs {hf.Length}): ours [{Window(ours)}] vs HF [{Window(hf)}]");
-        return sb.ToString();
+        return $"text #{index}, token {at} (lengths {ours.Length} vs {hf.Length}): ours [{Window(ours)}] vs reference [{Window(hf)}]";
     }
 }

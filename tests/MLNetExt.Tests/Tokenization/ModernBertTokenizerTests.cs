@@ -28,6 +28,16 @@ public sealed class ModernBertTokenizerTests
     }
 
     [TestMethod]
+    public void Encode_FromManyThreads_MatchesOneThread()
+    {
+        var tokenizer = ModernBertTokenizer.CreateDefault(); // a fresh word cache, filled concurrently
+        var texts = SpamSample.Texts.Take(200).ToList();
+        var parallel = new int[texts.Count][];
+        Parallel.For(0, texts.Count, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i => parallel[i] = tokenizer.Encode(texts[i]).Ids);
+        for (int i = 0; i < texts.Count; i++) CollectionAssert.AreEqual(Default.Encode(texts[i]).Ids, parallel[i], $"text #{i}");
+    }
+
+    [TestMethod]
     public void NullOrEmptyText_GivesClsSep()
     {
         int[] expected = [Default.ClsId, Default.SepId];

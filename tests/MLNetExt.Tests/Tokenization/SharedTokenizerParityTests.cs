@@ -88,6 +88,27 @@ public sealed class SharedTokenizerParityTests
     }
 
     [TestMethod]
+    public void SavedWithAddedModernBertTokens_GivesSameIdsHereAndInHuggingFace()
+    {
+        var original = ModernBertTokenizer.Load(NeoxPath, ModernBertWithoutUnk);
+        string dir = Directory.CreateTempSubdirectory("tokenizer-neox-save-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "tokenizer.json");
+            original.Save(path);
+            var reloaded = ModernBertTokenizer.Load(path);
+            using var hf = new HfOracle(path);
+            var texts = SpamSample.Texts.Take(200).Select((t, i) => i % 2 == 0 ? "  [MASK]" + t : t).ToList();
+            HfOracle.AssertSameIds(texts, t => original.Encode(t).Ids, t => reloaded.Encode(t).Ids, original);
+            HfOracle.AssertSameIds(texts, t => original.Encode(t).Ids, hf.Encode, original);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void FileWithoutTemplate_IsWrappedWithConfigClsSep()
     {
         var tokenizer = ModernBertTokenizer.Load(NeoxPath, ModernBertWithoutUnk);

@@ -41,13 +41,14 @@ public sealed class OptimizerTests
     }
 
     [TestMethod]
-    public void ClippingScalesToTheMaxNormAndReportsTheNormBefore()
+    public void GlobalNormCoversAllTensorsAndTheClipFactorCapsIt()
     {
         using var a = tensor(new float[] { 3, 0 });
         using var b = tensor(new float[] { 0, 4 });
-        double norm = GradientClipping.ClipGlobalNorm([a, b], 1.0);
+        double norm = GradientClipping.GlobalNorm([a, b]);
         Assert.AreEqual(5.0, norm, 1e-6);
-        Assert.AreEqual(0.6f, a[0].item<float>(), 1e-5f);
-        Assert.AreEqual(0.8f, b[1].item<float>(), 1e-5f);
+        Assert.AreEqual(0.2, GradientClipping.ClipFactor(norm, 1.0), 1e-6);
+        Assert.AreEqual(1.0, GradientClipping.ClipFactor(norm, 10.0));
+        Assert.AreEqual(1.0, GradientClipping.ClipFactor(norm, 0));
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.ML.Tokenizers;
 
 namespace MLNetExt.ModernBert.Tokenization;
 
@@ -9,31 +8,12 @@ namespace MLNetExt.ModernBert.Tokenization;
 /// the regex <c>'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+</c>: .NET regexes see
 /// UTF-16 code units, so a letter outside the BMP would be split as a surrogate pair; here every class test is on code points.
 /// </summary>
-internal sealed class ByteLevelPreTokenizer : PreTokenizer
+internal static class ByteLevelSplitter
 {
-    public static ByteLevelPreTokenizer Instance { get; } = new();
-
     enum CharClass { Letter, Number, Space, Other }
 
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(string text) => Split(text.AsSpan());
-
-    public override IEnumerable<(int Offset, int Length)> PreTokenize(ReadOnlySpan<char> text) => Split(text);
-
-    static List<(int Offset, int Length)> Split(ReadOnlySpan<char> text)
-    {
-        var words = new List<(int, int)>();
-        int i = 0;
-        while (i < text.Length)
-        {
-            int end = NextWordEnd(text, i);
-            words.Add((i, end - i));
-            i = end;
-        }
-        return words;
-    }
-
     /// <summary>End of the word that starts at <paramref name="i"/>; the alternatives are tried in the regex's order.</summary>
-    static int NextWordEnd(ReadOnlySpan<char> text, int i)
+    public static int NextWordEnd(ReadOnlySpan<char> text, int i)
     {
         int contraction = ContractionLength(text[i..]);
         if (contraction > 0) return i + contraction;
