@@ -44,7 +44,7 @@ public sealed class P6BltLatentFlops : IBenchmark
             EvalEvery = Math.Max(1, steps / 10),
             CheckpointEvery = steps,
             Resume = false,
-            ShowProgress = false,
+            ShowProgress = true,
         };
         try
         {
