@@ -48,6 +48,14 @@ public sealed class P6BltLatentFlops : IBenchmark
         };
         try
         {
+            if (BenchUtil.Option(args, "baseline-only", 0) == 1)
+            {
+                // The baseline half alone (same options), e.g. in a second process beside a slow run.
+                var alone = BltPretraining.RunBaseline(options);
+                Console.WriteLine($"baseline: held-out {alone.BitsPerByte:F4} bits/byte, FLOPs/byte layers {alone.LayerFlopsPerByte:E3}, with head {alone.FlopsPerByte:E3}");
+                Console.WriteLine($"baseline curve: {string.Join(", ", alone.Curve.Select(p => $"{p.Step}:{p.BitsPerByte:F3}"))}");
+                return;
+            }
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var blt = BltPretraining.Run(options);
             double bltSeconds = clock.Elapsed.TotalSeconds;
