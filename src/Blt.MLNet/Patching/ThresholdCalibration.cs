@@ -21,7 +21,10 @@ public static class ThresholdCalibration
     /// <summary>
     /// Bisection on theta: the mean patch size only grows with theta (fewer bytes clear a higher bar), so the interval
     /// [min entropy - 1, max entropy + 1] halves until the size is within <paramref name="tolerance"/> of the target,
-    /// or stops at the smallest theta reaching it when patch sizes jump past the target.
+    /// or stops at the smallest theta reaching it when patch sizes jump past the target. The size is a step function
+    /// that jumps at sample values, where bisection tends to stop; so theta is then moved to the middle of the gap
+    /// between the compared values around it (same patches on the sample), leaving no sample byte a rounding error away
+    /// from a different boundary (e.g. cached generation against a full forward of the same text).
     /// </summary>
     public static double Calibrate(IReadOnlyList<long[]> documents, IReadOnlyList<float[]> entropies, double targetMeanPatchSize,
         PatchingMode mode = PatchingMode.Entropy, int? maxPatchLength = null, double tolerance = 1e-3, int maxIterations = 100)
@@ -37,13 +40,23 @@ public static class ThresholdCalibration
         if (targetMeanPatchSize < smallest || targetMeanPatchSize > largest)
             throw new ArgumentOutOfRangeException(nameof(targetMeanPatchSize), targetMeanPatchSize,
                 $"Mean patch size on this sample ranges over [{smallest:F3}, {largest:F3}] bytes.");
+        double theta = hi;
         for (int i = 0; i < maxIterations; i++)
         {
             double mid = (lo + hi) / 2, size = Size(mid);
-            if (Math.Abs(size - targetMeanPatchSize) <= tolerance) return mid;
+            if (Math.Abs(size - targetMeanPatchSize) <= tolerance) { theta = mid; break; }
             if (size < targetMeanPatchSize) lo = mid; else hi = mid;
+            theta = hi;
         }
-        return hi;
+        return MidGap(theta, mode == PatchingMode.Entropy ? all : entropies.SelectMany(e => e.Zip(e.Skip(1), (a, b) => (float)(b - a))).ToArray());
+    }
+
+    /// <summary>The middle of the gap between the largest compared value &lt;= theta and the smallest one above it.</summary>
+    static double MidGap(double theta, float[] compared)
+    {
+        double below = compared.Where(v => v <= theta).DefaultIfEmpty(float.NaN).Max(), above = compared.Where(v => v > theta).DefaultIfEmpty(float.NaN).Min();
+        if (double.IsNaN(below)) return double.IsNaN(above) ? theta : above - 1;
+        return double.IsNaN(above) ? below + 1 : (below + above) / 2;
     }
 
     /// <summary>Entropies of each document from <paramref name="entropyModel"/>, then <see cref="Calibrate(IReadOnlyList{long[]}, IReadOnlyList{float[]}, double, PatchingMode, int?, double, int)"/>.</summary>
