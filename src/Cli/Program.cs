@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 using MLNetExt.Cli;
 
 // Each run command lives in its own file; register it here.
-IRunCommand[] commands = [new PretrainMlmCommand()];
+IRunCommand[] commands = [new PretrainMlmCommand(), new PretrainBltCommand()];
 
-var root = new RootCommand("MLNetExt: pretrain ModernBERT models from the command line.");
+var root = new RootCommand("MLNetExt: pretrain ModernBERT and BLT models from the command line.");
 foreach (var command in commands) root.Subcommands.Add(command.Create());
 root.Subcommands.Add(ResumeCommand.Create(commands));
 
