@@ -44,6 +44,9 @@ public sealed class SavedModelWriter
 
     public void WriteConfig<T>(T config) => WriteJson(SavedModel.ConfigStream, config);
 
+    /// <summary>A stream of raw bytes, e.g. a file the model keeps in its own format (a tokenizer.json).</summary>
+    public void WriteBytes(string name, byte[] bytes) => _ctx.SaveBinaryStream(name, w => w.Write(bytes));
+
     public void WriteWeights(torch.nn.Module module) =>
         _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream));
 }
@@ -81,7 +84,8 @@ public sealed class SavedModelReader
         module.load_safetensors(stream);
     }
 
-    byte[] ReadBytes(string name)
+    /// <summary>A stream written by <see cref="SavedModelWriter.WriteBytes"/>.</summary>
+    public byte[] ReadBytes(string name)
     {
         byte[]? bytes = null;
         if (!_ctx.TryLoadBinaryStream(name, r =>
