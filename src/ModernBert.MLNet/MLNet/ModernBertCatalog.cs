@@ -69,5 +69,21 @@ public static class ModernBertCatalog
     public static ModernBertSentenceSimilarityTrainer ModernBertSentenceSimilarity(this RegressionCatalog.RegressionTrainers catalog,
         ModernBertSentenceSimilarityOptions options) => new(CatalogUtils.GetEnvironment(catalog), options);
 
+    /// <summary>
+    /// Fine-tunes ModernBERT to tag each whitespace-separated word of a sentence. Label: Vector of Key, one per word.
+    /// Output: PredictedLabel, Vector of Key, one per word.
+    /// </summary>
+    public static ModernBertNamedEntityRecognitionTrainer ModernBertNamedEntityRecognition(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string outputColumnName = "PredictedLabel", string sentence1ColumnName = "Sentence",
+        string? modelPath = null, int maxLength = 256, int epochs = 3) =>
+        new(CatalogUtils.GetEnvironment(catalog), new ModernBertNamedEntityRecognitionOptions
+        {
+            LabelColumnName = labelColumnName, PredictedLabelColumnName = outputColumnName, Sentence1ColumnName = sentence1ColumnName,
+            Model = Source(modelPath), MaxLength = maxLength, Epochs = epochs,
+        });
+
+    public static ModernBertNamedEntityRecognitionTrainer ModernBertNamedEntityRecognition(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        ModernBertNamedEntityRecognitionOptions options) => new(CatalogUtils.GetEnvironment(catalog), options);
+
     static ModernBertSource Source(string? modelPath) => modelPath is null ? ModernBertSource.FromScratch() : ModernBertSource.Pretrained(modelPath);
 }

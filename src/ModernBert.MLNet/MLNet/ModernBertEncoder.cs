@@ -14,6 +14,13 @@ namespace MLNetExt.ModernBert.MLNet;
 public sealed record TokenizedRow(long[] Ids, int TruncatedTokens);
 
 /// <summary>
+/// A text split into words for token classification: <c>[CLS] word-1 ... word-n [SEP]</c> ids, where each word's first
+/// token is at <see cref="WordStarts"/>. Words past the length limit are cut: <see cref="WordStarts"/> is then
+/// shorter than <see cref="Words"/>.
+/// </summary>
+public sealed record TokenizedWords(long[] Ids, int[] WordStarts, int Words, int TruncatedTokens);
+
+/// <summary>
 /// What every ModernBERT transformer shares: the model's config, its tokenizer, the maximum sequence length and
 /// whether scoring runs in bf16. Turns rows into ids, batches of ids into one packed forward, and saves itself as
 /// <c>Config.json</c> (Hugging Face's config.json) and <c>Tokenizer.json</c> (Hugging Face's tokenizer.json).
@@ -68,8 +75,27 @@ public sealed class ModernBertEncoder
         return new TokenizedRow(Array.ConvertAll(encoded.Ids, id => (long)id), encoded.TruncatedTokens);
     }
 
-    /// <summary>Counts a row cut elsewhere (e.g. word-level encoding).</summary>
-    internal void CountTruncated() => Interlocked.Increment(ref _truncatedRows);
+    /// <summary>
+    /// Words are whitespace-separated; each is tokenized on its own (with the leading space byte-level BPE expects
+    /// after the first), so a word's tokens never straddle two words. Words that don't fit are cut whole.
+    /// </summary>
+    public TokenizedWords EncodeWords(string? text)
+    {
+        var words = (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        var ids = new List<long> { Tokenizer.ClsId };
+        var starts = new List<int>();
+        int truncated = 0;
+        for (int w = 0; w < words.Length; w++)
+        {
+            var piece = Tokenizer.EncodeWithoutSpecialTokens(w == 0 ? words[w] : " " + words[w]);
+            if (truncated > 0 || ids.Count + piece.Length + 1 > MaxLength) { truncated += piece.Length; continue; }
+            starts.Add(ids.Count);
+            ids.AddRange(piece.Select(id => (long)id));
+        }
+        ids.Add(Tokenizer.SepId);
+        if (truncated > 0) Interlocked.Increment(ref _truncatedRows);
+        return new TokenizedWords([.. ids], [.. starts], words.Length, truncated);
+    }
 
     /// <summary>The input columns: <paramref name="text"/> and, when given, <paramref name="pair"/>, both String.</summary>
     public static ColumnRequirement[] TextColumns(string text, string? pair) =>

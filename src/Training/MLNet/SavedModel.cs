@@ -47,8 +47,14 @@ public sealed class SavedModelWriter
     /// <summary>A stream of raw bytes, e.g. a file the model keeps in its own format (a tokenizer.json).</summary>
     public void WriteBytes(string name, byte[] bytes) => _ctx.SaveBinaryStream(name, w => w.Write(bytes));
 
-    public void WriteWeights(torch.nn.Module module) =>
-        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream));
+    public void WriteWeights(torch.nn.Module module)
+    {
+        // save_safetensors can close the stream it is given (seen with ModernBERT weights), which the zip entry's
+        // writer then can't flush: write into memory first. ToArray works on a closed MemoryStream.
+        var buffer = new MemoryStream();
+        module.save_safetensors(buffer);
+        WriteBytes(SavedModel.WeightsStream, buffer.ToArray());
+    }
 }
 
 /// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
