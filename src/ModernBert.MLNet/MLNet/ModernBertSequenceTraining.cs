@@ -30,7 +30,7 @@ static class ModernBertSequenceTraining
 
         var (train, texts) = ReadBatches(input, encoder, settings, labelColumn, target, options.TokenBudget, session, "training");
         var validation = options.ValidationSet is IDataView v ? ReadBatches(v, encoder, settings, labelColumn, target, options.TokenBudget, session, "validation").Batches : null;
-        ModernBertModel? warmed = null; _ = texts;
+        var warmed = ModernBertWarmup.Encoder(session, options, config, tokenizer, encoder.MaxLength, texts);
         var task = new ModernBertSequenceTask(config, () => ModernBertStart.Head(options.Model, config, c => new ModernBertForSequenceClassification(c), warmed));
         var model = new ModernBertForSequenceClassification(config);
         ModernBertFineTuning.Train(session, options, "fine-tuning", options.Epochs, options.LearningRate, task, train, validation, model);
