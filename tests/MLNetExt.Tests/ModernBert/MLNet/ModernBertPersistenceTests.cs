@@ -47,8 +47,8 @@ public sealed class ModernBertPersistenceTests
         using var zip = ZipFile.OpenRead(dir.File("model.zip"));
         var names = zip.Entries.Select(e => e.FullName.Replace('\\', '/')).ToArray();
         foreach (string stream in new[] { "Config.json", "Tokenizer.json", "Weights.safetensors", "Labels.json", "Settings.json" })
-            Assert.IsTrue(names.Any(n => n.EndsWith("/Transform_2/" + stream)), $"{stream} missing: {string.Join(", ", names)}");
-        using var config = new StreamReader(zip.Entries.Single(e => e.FullName.Replace('\\', '/').EndsWith("/Transform_2/Config.json")).Open());
+            Assert.IsTrue(names.Any(n => n.EndsWith("/Transform_002/" + stream)), $"{stream} missing: {string.Join(", ", names)}");
+        using var config = new StreamReader(zip.Entries.Single(e => e.FullName.Replace('\\', '/').EndsWith("/Transform_002/Config.json")).Open());
         StringAssert.Contains(config.ReadToEnd(), "\"model_type\": \"modernbert\"");
     }
 

@@ -60,11 +60,11 @@ public sealed class NamedEntityRecognitionTests
     public void TagCountMustMatchWordCount()
     {
         var ml = new MLContext(seed: 1);
-        var data = ml.Data.LoadFromEnumerable(new[] { new TaggedRow { Sentence = "aei 123", Label = ["vowels"] } });
+        var data = ml.Data.LoadFromEnumerable(new[] { new TaggedRow { Sentence = "aei", Label = ["vowels"] }, new TaggedRow { Sentence = "aei 123", Label = ["digits"] } });
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.MulticlassClassification.Trainers.ModernBertNamedEntityRecognition(new ModernBertNamedEntityRecognitionOptions { Model = MLNetFixtures.TinySource, Epochs = 1 }));
         var error = Assert.Throws<InvalidDataException>(() => pipeline.Fit(data));
-        StringAssert.Contains(error.Message, "column 'Label' has 1 tags but column 'Sentence' has 2 words");
+        StringAssert.Contains(error.Message, "Row 1: column 'Label' has 1 tags but column 'Sentence' has 2 words");
     }
 
     [TestMethod]
