@@ -46,9 +46,9 @@ public sealed class ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env
         var config = (source with { NumLabels = labels.Count }).Validate();
         var encoder = new ModernBertEncoder(config, tokenizer, options.MaxLength, options.ScoreInBFloat16);
 
-        var (train, texts) = ReadBatches(input, encoder, "training", session);
-        var validation = options.ValidationSet is IDataView v ? ReadBatches(v, encoder, "validation", session).Batches : null;
-        var warmed = ModernBertWarmup.Encoder(session, options, config, tokenizer, encoder.MaxLength, texts);
+        var train = ReadBatches(input, encoder, "training", session);
+        var validation = options.ValidationSet is IDataView v ? ReadBatches(v, encoder, "validation", session) : null;
+        var warmed = ModernBertWarmup.Encoder(session, options, config, tokenizer, train.SelectMany(b => b.Sequences).ToArray());
         var task = new ModernBertTokenTask(config, () => ModernBertStart.Head(options.Model, config, c => new ModernBertForTokenClassification(c), warmed));
         var model = new ModernBertForTokenClassification(config);
         ModernBertFineTuning.Train(session, options, "fine-tuning", options.Epochs, options.LearningRate, task, train, validation, model);
@@ -56,14 +56,13 @@ public sealed class ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env
         return new ModernBertNamedEntityRecognitionTransformer(env, settings, encoder, model, labels, options.Scoring);
     }
 
-    /// <summary>Rows as packed batches with the tag on each word's first token (no loss elsewhere), and their texts.</summary>
-    (List<TokenBatch> Batches, List<string> Texts) ReadBatches(IDataView data, ModernBertEncoder encoder, string what, TrainingSession session)
+    /// <summary>Rows as packed batches with the tag on each word's first token (no loss elsewhere).</summary>
+    List<TokenBatch> ReadBatches(IDataView data, ModernBertEncoder encoder, string what, TrainingSession session)
     {
         var sentence = Sentence.Find(data.Schema);
         var label = Label.Find(data.Schema);
         var sequences = new List<long[]>();
         var targets = new List<long[]>();
-        var texts = new List<string>();
         int truncated = 0;
         using (var cursor = data.GetRowCursor(new[] { sentence, label }))
         {
@@ -85,10 +84,9 @@ public sealed class ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env
                     if (dense[w] != 0) perToken[words.WordStarts[w]] = dense[w] - 1;
                 sequences.Add(words.Ids);
                 targets.Add(perToken);
-                texts.Add(text.ToString());
             }
         }
         session.Report($"{what} data: {sequences.Count} rows, {sequences.Sum(s => (long)s.Length)} tokens; {truncated} truncated to {encoder.MaxLength} tokens.");
-        return (TokenBatch.Pack(sequences, targets, options.TokenBudget), texts);
+        return TokenBatch.Pack(sequences, targets, options.TokenBudget);
     }
 }

@@ -28,24 +28,23 @@ static class ModernBertSequenceTraining
         var encoder = new ModernBertEncoder(config, tokenizer, options.MaxLength, options.ScoreInBFloat16);
         var settings = columns with { MaxLength = encoder.MaxLength, BFloat16 = options.ScoreInBFloat16 };
 
-        var (train, texts) = ReadBatches(input, encoder, settings, labelColumn, target, options.TokenBudget, session, "training");
-        var validation = options.ValidationSet is IDataView v ? ReadBatches(v, encoder, settings, labelColumn, target, options.TokenBudget, session, "validation").Batches : null;
-        var warmed = ModernBertWarmup.Encoder(session, options, config, tokenizer, encoder.MaxLength, texts);
+        var train = ReadBatches(input, encoder, settings, labelColumn, target, options.TokenBudget, session, "training");
+        var validation = options.ValidationSet is IDataView v ? ReadBatches(v, encoder, settings, labelColumn, target, options.TokenBudget, session, "validation") : null;
+        var warmed = ModernBertWarmup.Encoder(session, options, config, tokenizer, train.SelectMany(b => b.Sequences).ToArray());
         var task = new ModernBertSequenceTask(config, () => ModernBertStart.Head(options.Model, config, c => new ModernBertForSequenceClassification(c), warmed));
         var model = new ModernBertForSequenceClassification(config);
         ModernBertFineTuning.Train(session, options, "fine-tuning", options.Epochs, options.LearningRate, task, train, validation, model);
         return new ModernBertSequenceTransformer(env, settings, encoder, model, labels, options.Scoring);
     }
 
-    /// <summary>The labelled rows as packed batches, and their texts (for the MLM warm-up).</summary>
-    static (List<SequenceBatch> Batches, List<string> Texts) ReadBatches(IDataView data, ModernBertEncoder encoder, ModernBertSequenceSettings settings,
+    /// <summary>The labelled rows as packed batches.</summary>
+    static List<SequenceBatch> ReadBatches(IDataView data, ModernBertEncoder encoder, ModernBertSequenceSettings settings,
         string labelColumn, Func<DataViewRow, Func<float>> target, int tokenBudget, TrainingSession session, string what)
     {
         var columns = ModernBertEncoder.TextColumns(settings.Sentence1, settings.Sentence2).Select(c => c.Find(data.Schema)).ToList();
         columns.Add(data.Schema[labelColumn]);
         var sequences = new List<long[]>();
         var targets = new List<float>();
-        var texts = new List<string>();
         int truncated = 0, skipped = 0;
         using (var cursor = data.GetRowCursor(columns))
         {
@@ -63,11 +62,9 @@ static class ModernBertSequenceTraining
                 if (row.TruncatedTokens > 0) truncated++;
                 sequences.Add(row.Ids);
                 targets.Add(y);
-                texts.Add(a.ToString());
-                if (second is not null) texts.Add(b.ToString());
             }
         }
         session.Report($"{what} data: {sequences.Count} rows, {sequences.Sum(s => (long)s.Length)} tokens; {truncated} truncated to {encoder.MaxLength} tokens; {skipped} without a label skipped.");
-        return (SequenceBatch.Pack(sequences, targets, tokenBudget), texts);
+        return SequenceBatch.Pack(sequences, targets, tokenBudget);
     }
 }
