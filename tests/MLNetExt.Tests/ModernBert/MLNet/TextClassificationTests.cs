@@ -115,16 +115,21 @@ public sealed class TextClassificationTests
     }
 
     [TestMethod]
-    public void PerEpochMetricsReachTheMLContextLog()
+    public void WarmUpAndPerEpochMetricsReachTheMLContextLog()
     {
         var ml = new MLContext(seed: 1);
         var lines = new List<string>();
-        ml.Log += (_, e) => { if (e.Message.Contains("fine-tuning epoch")) lines.Add(e.Message); };
-        var options = MLNetFixtures.Classifier(epochs: 2) with { ValidationSet = ToyData.Load(ml, 9, seed: 5) };
+        ml.Log += (_, e) => { if (e.Message.Contains(" epoch ")) lines.Add(e.Message); };
+        var options = MLNetFixtures.Classifier(epochs: 2) with
+        {
+            Model = ModernBertSource.FromScratch(MLNetExt.ModernBert.ModernBertConfig.Tiny with { MaxPositionEmbeddings = 128 }, maskedLmEpochs: 1),
+            ValidationSet = ToyData.Load(ml, 9, seed: 5),
+        };
         ml.MulticlassClassification.Trainers.ModernBert(options).Fit(ToyData.Load(ml, 12));
-        Assert.HasCount(2, lines);
-        StringAssert.Contains(lines[1], "epoch 2/2: training loss");
-        StringAssert.Contains(lines[1], "validation loss");
+        Assert.HasCount(3, lines, string.Join("\n", lines));
+        StringAssert.Contains(lines[0], "MLM warm-up epoch 1/1: training loss");
+        StringAssert.Contains(lines[2], "fine-tuning epoch 2/2: training loss");
+        StringAssert.Contains(lines[2], "validation loss");
     }
 
     sealed class SyncProgress(Action<MLNetExt.Training.Telemetry.TrainingProgress> report) : IProgress<MLNetExt.Training.Telemetry.TrainingProgress>
