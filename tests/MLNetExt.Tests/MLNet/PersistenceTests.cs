@@ -92,7 +92,7 @@ public sealed class PersistenceTests
     /// Runs MLNetExt.ScoringHost in a new process with this test assembly's runtimeconfig and deps: the host itself
     /// references no model, so ML.NET must find the toy loader from the assembly name saved in the zip.
     /// </summary>
-    static void RunScoringHost(string[] args)
+    internal static void RunScoringHost(params string[] args)
     {
         string bin = AppContext.BaseDirectory;
         string app = Path.GetFileNameWithoutExtension(typeof(PersistenceTests).Assembly.Location);
@@ -111,9 +111,10 @@ public sealed class PersistenceTests
         Assert.AreEqual(0, process.ExitCode, $"scoring host failed:\n{stdout.Result}\n{stderr.Result}");
     }
 
-    sealed class TempDir : IDisposable
+    internal sealed class TempDir : IDisposable
     {
         readonly string _path = Directory.CreateTempSubdirectory("mlnetext-").FullName;
+        public string Root => _path;
         public string File(string name) => Path.Combine(_path, name);
         public void Dispose() => Directory.Delete(_path, recursive: true);
     }
