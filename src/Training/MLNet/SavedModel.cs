@@ -44,13 +44,6 @@ public sealed class SavedModelWriter
 
     public void WriteConfig<T>(T config) => WriteJson(SavedModel.ConfigStream, config);
 
-<<<<<<< HEAD
-    /// <summary>Raw bytes, e.g. a tokenizer file kept as it came.</summary>
-    public void WriteBytes(string name, byte[] bytes) => _ctx.SaveBinaryStream(name, w => w.Write(bytes));
-
-    public void WriteWeights(torch.nn.Module module) =>
-        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream, leaveOpen: true));
-=======
     /// <summary>A stream of raw bytes, e.g. a file the model keeps in its own format (a tokenizer.json).</summary>
     public void WriteBytes(string name, byte[] bytes) => _ctx.SaveBinaryStream(name, w => w.Write(bytes));
 
@@ -62,7 +55,6 @@ public sealed class SavedModelWriter
         module.save_safetensors(buffer);
         WriteBytes(SavedModel.WeightsStream, buffer.ToArray());
     }
->>>>>>> mbmlnet
 }
 
 /// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
@@ -98,11 +90,7 @@ public sealed class SavedModelReader
         module.load_safetensors(stream, strict: true);
     }
 
-<<<<<<< HEAD
-    /// <summary>A stream's bytes, as <see cref="SavedModelWriter.WriteBytes"/> wrote them.</summary>
-=======
     /// <summary>A stream written by <see cref="SavedModelWriter.WriteBytes"/>.</summary>
->>>>>>> mbmlnet
     public byte[] ReadBytes(string name)
     {
         byte[]? bytes = null;
