@@ -45,7 +45,9 @@ public static class BatchScorer
 
         using var writer = ResumableTsvWriter.Open(outputPath, columns.Select(c => c.Name).ToList());
         var clock = Stopwatch.StartNew();
-        var scored = model.Transform(Unescape(mlContext, mlContext.Data.SkipRows(input, writer.RowsResumed), options));
+        // Resumed rows are skipped before the model, so they are read but never scored again.
+        var remaining = writer.RowsResumed > 0 ? mlContext.Data.SkipRows(input, writer.RowsResumed) : input;
+        var scored = model.Transform(Unescape(mlContext, remaining, options));
         using var cursor = scored.GetRowCursor(columns.Select(c => scored.Schema[c.Name]));
         var formatters = columns.Select(c => ColumnFormatter.For(cursor, scored.Schema[c.Name])).ToArray();
         var fields = new string[formatters.Length];
