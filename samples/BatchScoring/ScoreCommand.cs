@@ -26,7 +26,7 @@ static class ScoreCommand
         }
         catch (OperationCanceledException)
         {
-            Console.WriteLine($"Stopped; the rows written so far are committed. Run the same command again to resume.");
+            Console.WriteLine("Stopped; the rows written so far are committed. Run the same command again to resume.");
             return 130;
         }
     }

@@ -16,11 +16,13 @@ static class ScoringConsole
             .Start(ctx =>
             {
                 var task = ctx.AddTask("scoring", maxValue: Math.Max(totalRows, 1));
-                return score(new Rate(TimeSpan.FromMilliseconds(250), (rows, perSecond) =>
+                var result = score(new Rate(TimeSpan.FromMilliseconds(250), (rows, perSecond) =>
                 {
                     task.Value = rows;
                     task.Description = $"{rows:N0}/{totalRows:N0} rows, {perSecond:N1} rows/s";
                 }));
+                task.Value = result.RowsResumed + result.RowsScored;
+                return result;
             });
     }
 

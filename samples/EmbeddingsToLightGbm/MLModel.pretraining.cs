@@ -20,19 +20,20 @@ public partial class MLModel
     /// worth of each text (about four characters a token), saved as a Hugging Face folder for
     /// <see cref="BuildPipeline"/>. Unlabelled text only: the labels never reach the encoder.
     /// </summary>
-    public static void PretrainEncoder(IEnumerable<string> texts, string folder, int epochs = 1, double learningRate = 1e-3)
+    /// <param name="steps">Optimizer steps of 4,096 tokens (batches are reshuffled every pass); null makes one pass over the texts.</param>
+    public static void PretrainEncoder(IEnumerable<string> texts, string folder, int? steps = null, double learningRate = 1e-3)
     {
         var (config, tokenizer) = EncoderSource.Resolve();
         var batches = ModernBertMaskedLmTask.Unmasked(TextBatches.Pack(tokenizer, texts.Select(t => t[..Math.Min(t.Length, 4 * MaxLength)]),
-            batchTokens: 8192, maxSequenceLength: MaxLength));
-        long steps = (long)batches.Count * epochs;
+            batchTokens: 4096, maxSequenceLength: MaxLength));
+        long total = steps ?? batches.Count;
         var options = new TrainerOptions
         {
-            Schedule = new WarmupLinear(learningRate, WarmupSteps: steps / 10, TotalSteps: steps),
+            Schedule = new WarmupLinear(learningRate, WarmupSteps: total / 10, TotalSteps: total),
             Precision = TrainingPrecision.BFloat16,
             Seed = 1,
             Resume = false,
-            LogEvery = 20,
+            LogEvery = 5,
         };
         using var trainer = new Trainer<ModernBertForMaskedLM, MaskedBatch>(ModernBertMaskedLmTask.ForTokenizer(config, tokenizer), options);
         trainer.Fit(batches);
