@@ -4,12 +4,13 @@ using Microsoft.ML.Data;
 
 namespace BatchScoring;
 
-/// <summary>Reads one column of the current row as TSV text: scalars as themselves, vectors comma-joined.</summary>
+/// <summary>Reads one column of the current row as TSV text: scalars as themselves, keys as their values, vectors comma-joined.</summary>
 static class ColumnFormatter
 {
     public static Func<string> For(DataViewRowCursor cursor, DataViewSchema.Column column) => column.Type switch
     {
         VectorDataViewType vector => VectorOf(cursor, column, vector.ItemType),
+        KeyDataViewType { RawType: var raw } when raw == typeof(uint) && column.Annotations.Schema.GetColumnOrNull(KeyValues) is not null => KeyText(cursor, column),
         var scalar => ScalarOf(cursor, column, scalar),
     };
 
@@ -33,6 +34,15 @@ static class ColumnFormatter
         _ => throw Unsupported(column),
     };
 
+    /// <summary>A key column (e.g. a label a pipeline mapped to keys) as the value its key stands for; key 0, missing, as empty.</summary>
+    static Func<string> KeyText(DataViewRowCursor cursor, DataViewSchema.Column column)
+    {
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        column.GetKeyValues(ref names);
+        var values = names.DenseValues().Select(v => v.ToString()).ToArray();
+        return Scalar<uint>(cursor, column, key => key == 0 ? "" : values[key - 1]);
+    }
+
     static Func<string> Scalar<T>(DataViewRowCursor cursor, DataViewSchema.Column column, Func<T, string> format)
     {
         var getter = cursor.GetGetter<T>(column);
@@ -54,6 +64,8 @@ static class ColumnFormatter
             return string.Join(',', value.DenseValues().Select(format));
         };
     }
+
+    const string KeyValues = "KeyValues";
 
     static NotSupportedException Unsupported(DataViewSchema.Column column) =>
         new($"Column '{column.Name}' has type {column.Type}; the TSV writer handles text, bool, numbers and vectors of numbers or text.");

@@ -66,6 +66,17 @@ public sealed class BatchScoringTests
     }
 
     [TestMethod]
+    public void AKeyColumnIsWrittenAsItsValue()
+    {
+        var (mlContext, model, schema) = SpamLikeModel();
+        string input = Path.Combine(_dir, "in.tsv"), output = Path.Combine(_dir, "out.tsv");
+        File.WriteAllText(input, "Id\tLabel\tText\na\tspam\twin\nb\tham\tnotes\nc\teggs\tlunch\n");
+        BatchScorer.Score(mlContext, model, schema, input, output, new BatchScoringOptions { Columns = ["Id", "Label"] });
+        // The pipeline maps Label to keys; the file gets the label text back, and empty for a label the model never saw.
+        Assert.AreEqual("Id\tLabel\na\tspam\nb\tham\nc\t\n", File.ReadAllText(output));
+    }
+
+    [TestMethod]
     public void ResumingWithOtherColumns_Throws()
     {
         var (mlContext, model, schema) = SpamLikeModel();
