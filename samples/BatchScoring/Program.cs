@@ -14,4 +14,5 @@ var root = new RootCommand("Scores a TSV of any size with a saved ML.NET model, 
 };
 root.SetAction(parsed => ScoreCommand.Run(parsed.GetValue(model)!.FullName, parsed.GetValue(input)!.FullName, parsed.GetValue(output)!.FullName,
     new BatchScoringOptions { TextColumn = parsed.GetValue(textColumn)!, Columns = parsed.GetValue(columns)?.Split(',', StringSplitOptions.TrimEntries) }));
-return root.Parse(args).Invoke();
+// ScoreCommand owns Ctrl+C (commit, then exit), so System.CommandLine must not handle termination signals.
+return root.Parse(args).Invoke(new InvocationConfiguration { ProcessTerminationTimeout = null });
