@@ -60,7 +60,7 @@ public sealed record ModernBertSource
     };
 
     /// <summary>The encoder's config and tokenizer; a folder must hold all three files.</summary>
-    internal (ModernBertConfig Config, ModernBertTokenizer Tokenizer) Resolve()
+    public (ModernBertConfig Config, ModernBertTokenizer Tokenizer) Resolve()
     {
         if (Folder is null)
         {
