@@ -50,29 +50,7 @@ public sealed class BltModel : nn.Module<BltBatch, Tensor>
     // ---- Stage 1: patch --------------------------------------------------------------------------------------------
 
     /// <summary>Entropies (if the mode needs them) → per-document start flags → patch layout.</summary>
-    public PatchLayout Patch(BltBatch batch)
-    {
-        float[] entropies = [];
-        if (Patcher.NeedsEntropies)
-        {
-            var entropyModel = model.patcher ?? throw new InvalidOperationException($"{Patcher.Mode} patching needs the entropy model (patch_in_forward).");
-            using var h = entropyModel.Entropies(batch);
-            entropies = h.cpu().data<float>().ToArray();
-        }
-        var starts = new List<bool[]>[batch.Rows];
-        for (int r = 0; r < batch.Rows; r++)
-        {
-            starts[r] = [];
-            foreach (var (start, length, isPadding) in batch.Segments[r])
-            {
-                int at = (r * batch.Length) + start;
-                starts[r].Add(isPadding
-                    ? Enumerable.Range(0, length + 1).Select(t => t == 0).ToArray()   // padding: one patch, never read
-                    : Patcher.PatchStarts(batch.Inputs.AsSpan(at, length), entropies.Length == 0 ? [] : entropies.AsSpan(at, length)));
-            }
-        }
-        return new PatchLayout(batch, starts);
-    }
+    public PatchLayout Patch(BltBatch batch) => PatchLayout.Create(batch, Patcher, model.patcher);
 
     /// <summary>Next-byte logits (B, S, 260) for a given patch layout.</summary>
     public Tensor Forward(BltBatch batch, PatchLayout layout)

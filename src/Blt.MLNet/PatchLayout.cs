@@ -1,3 +1,6 @@
+using MLNetExt.Blt.Modules;
+using MLNetExt.Blt.Patching;
+
 namespace MLNetExt.Blt;
 
 /// <summary>
@@ -29,6 +32,34 @@ public sealed class PatchLayout
     public int MaxPatchLength { get; }
     /// <summary>Patch lengths per row, in order.</summary>
     public IReadOnlyList<int[]> PatchLengths { get; }
+
+    /// <summary>
+    /// Patches <paramref name="batch"/>: entropies from <paramref name="entropyModel"/> when the patcher needs them, then
+    /// start flags per document. Padding is one patch that no real byte reads.
+    /// </summary>
+    public static PatchLayout Create(BltBatch batch, Patcher patcher, EntropyModel? entropyModel)
+    {
+        float[] entropies = [];
+        if (patcher.NeedsEntropies)
+        {
+            var model = entropyModel ?? throw new InvalidOperationException($"{patcher.Mode} patching needs the entropy model (patch_in_forward).");
+            using var h = model.Entropies(batch);
+            entropies = h.cpu().data<float>().ToArray();
+        }
+        var starts = new List<bool[]>[batch.Rows];
+        for (int r = 0; r < batch.Rows; r++)
+        {
+            starts[r] = [];
+            foreach (var (start, length, isPadding) in batch.Segments[r])
+            {
+                int at = (r * batch.Length) + start;
+                starts[r].Add(isPadding
+                    ? Enumerable.Range(0, length + 1).Select(t => t == 0).ToArray()
+                    : patcher.PatchStarts(batch.Inputs.AsSpan(at, length), entropies.Length == 0 ? [] : entropies.AsSpan(at, length)));
+            }
+        }
+        return new PatchLayout(batch, starts);
+    }
 
     /// <param name="batch">the batch being patched</param>
     /// <param name="starts">per row, per segment: length + 1 start flags (see <see cref="Patching.Patcher.PatchStarts"/>)</param>
