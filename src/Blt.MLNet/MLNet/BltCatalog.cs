@@ -45,4 +45,19 @@ public static class BltCatalog
 
     public static BltClassifierTrainer Blt(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, BltClassifierOptions options) =>
         new(CatalogUtils.GetEnvironment(catalog), options);
+
+    /// <summary>
+    /// Bits per byte (Single) of each row under a BLT byte LM that Fit trains on the training rows (the tiny preset
+    /// from scratch, or fine-tuning the BLT folder <paramref name="modelPath"/>): an anomaly / novelty score.
+    /// </summary>
+    public static BltBitsPerByteEstimator BltBitsPerByte(this TransformsCatalog.TextTransforms catalog, string outputColumnName = "BitsPerByte",
+        string inputColumnName = "Text", string? modelPath = null, int epochs = 3) =>
+        catalog.BltBitsPerByte(new BltBitsPerByteOptions
+        {
+            OutputColumnName = outputColumnName, InputColumnName = inputColumnName,
+            Training = new BltTrainingOptions { ModelPath = modelPath, Epochs = epochs },
+        });
+
+    public static BltBitsPerByteEstimator BltBitsPerByte(this TransformsCatalog.TextTransforms catalog, BltBitsPerByteOptions options) =>
+        new(CatalogUtils.GetEnvironment(catalog), options);
 }
