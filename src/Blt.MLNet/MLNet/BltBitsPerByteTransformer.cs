@@ -36,7 +36,7 @@ public sealed class BltBitsPerByteTransformer : BltTransformer<float>
     BltBitsPerByteTransformer(IHostEnvironment env, SavedModelReader saved)
         : this(env, ReadInput(saved), saved.ReadJson<string>(ColumnsStream), ReadModel(saved), saved.Scoring) { }
 
-    static VersionInfo VersionInfo() => SavedModel.Version("BLTBPB", 0x00010001, LoaderSignature, typeof(BltBitsPerByteTransformer));
+    static VersionInfo VersionInfo() => SavedModel.Version("BLTBPBYT", 0x00010001, LoaderSignature, typeof(BltBitsPerByteTransformer));
 
     static ITransformer Create(IHostEnvironment env, ModelLoadContext ctx) => new BltBitsPerByteTransformer(env, Open(ctx, VersionInfo()));
 

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json.Serialization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNetExt.Training.MLNet;
@@ -15,6 +16,7 @@ public sealed record BltInput(string ColumnName, int MaxBytes, bool AddEos)
 {
     static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
 
+    [JsonIgnore]
     public ColumnRequirement Requirement => new(ColumnName, "String or Vector<Byte>",
         (item, isKey, isVector) => !isKey && (isVector ? item == NumberDataViewType.Byte : item is TextDataViewType));
 

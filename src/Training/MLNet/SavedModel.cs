@@ -45,7 +45,7 @@ public sealed class SavedModelWriter
     public void WriteConfig<T>(T config) => WriteJson(SavedModel.ConfigStream, config);
 
     public void WriteWeights(torch.nn.Module module) =>
-        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream));
+        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream, leaveOpen: true));
 }
 
 /// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
