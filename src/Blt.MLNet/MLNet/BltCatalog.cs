@@ -1,8 +1,8 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Runtime;
+using MLNetExt.Blt.MLNet;
 
-namespace MLNetExt.Blt.MLNet;
+// In ML.NET's namespace, as its own extension packages do, so `using Microsoft.ML;` finds the catalog methods.
+namespace Microsoft.ML;
 
 /// <summary>
 /// BLT in ML.NET's catalogs. Text columns may be String (UTF-8 encoded; lone surrogates become U+FFFD) or

@@ -95,4 +95,34 @@ public sealed class BltClassifierTests
         ml.MulticlassClassification.Trainers.Blt(BltMLNetData.Classifier(epochs: 1) with { Training = BltMLNetData.QuickTraining(1) with { LogEvery = 1 } }).Fit(ToyData.Load(ml, 16));
         Assert.IsTrue(lines.Any(l => l.Contains("step 2/2: loss")), string.Join("\n", lines.Where(l => l.Contains("Blt"))));
     }
+
+    [TestMethod]
+    public void TwoReplicasInBFloat16TrainAndScore()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = BltMLNetData.Classifier(epochs: 1);
+        var model = ml.MulticlassClassification.Trainers.Blt(options with
+        {
+            Training = options.Training with { Devices = ["cpu", "cpu"], Precision = MLNetExt.Training.TrainingPrecision.BFloat16 },
+        }).Fit(ToyData.Load(ml, 16));
+        var scores = ml.Data.CreateEnumerable<Prediction>(model.Transform(ToyData.Load(ml, 6, seed: 3)), reuseRowObject: false).ToArray();
+        Assert.IsTrue(scores.All(p => p.Score.All(float.IsFinite) && Math.Abs(p.Score.Sum() - 1) < 1e-4), "finite probabilities");
+    }
+
+    [TestMethod]
+    public void RefittingWithTheSameOutputDirectoryResumesFromTheFinalCheckpoint()
+    {
+        using var dir = new TempDir();
+        var options = BltMLNetData.Classifier(epochs: 2) with { Training = BltMLNetData.QuickTraining(2) with { OutputDirectory = dir.Path } };
+        string Scores(int dataSeed)
+        {
+            var ml = new MLContext(seed: 1);
+            var model = ml.MulticlassClassification.Trainers.Blt(options).Fit(ToyData.Load(ml, 24, dataSeed));
+            return ScoreDump.ToText(model.Transform(ToyData.Load(ml, 10, seed: 4)), "Score");
+        }
+        string first = Scores(1);
+        Assert.IsTrue(Directory.EnumerateFileSystemEntries(Path.Combine(dir.Path, "checkpoints")).Any(), "a checkpoint was written");
+        // Other rows (same count, so the same schedule): training on them would change the scores; resuming at the last step doesn't.
+        Assert.AreEqual(first, Scores(2));
+    }
 }
