@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using MLNetExt.Blt.MLNet;
+using MLNetExt.ModernBert;
+using MLNetExt.ModernBert.MLNet;
 using MLNetExt.Training;
 
 namespace NoisyTextRobustness;
@@ -22,6 +24,32 @@ public partial class MLModel
                     Preset = BltPreset.Small, Epochs = 3, BatchSize = 16, LearningRate = 1e-3, Seed = 1, LogEvery = 25,
                     Precision = TrainingPrecision.BFloat16,
                 },
+            }))
+            .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
+
+    /// <summary>
+    /// ModernBERT trained from scratch the way samples/SpamDetection does (GPT-2 BPE tokenizer, 2 layers × 128, one
+    /// masked-LM epoch on the training text, then fine-tuning), on the first 256 tokens: subword tokens, so noise that
+    /// breaks a word splits it into unfamiliar pieces.
+    /// </summary>
+    public static IEstimator<ITransformer> BuildModernBertPipeline(MLContext mlContext) =>
+        mlContext.Transforms.Conversion.MapValueToKey(outputColumnName: "Label", inputColumnName: "Label")
+            .Append(mlContext.MulticlassClassification.Trainers.ModernBert(new ModernBertTextClassificationOptions
+            {
+                LabelColumnName = "Label",
+                Sentence1ColumnName = "Text",
+                Model = ModernBertSource.FromScratch(new ModernBertConfig
+                {
+                    HiddenSize = 128, IntermediateSize = 256, NumHiddenLayers = 2, NumAttentionHeads = 2,
+                    MaxPositionEmbeddings = 512, LocalAttention = 128,
+                }, maskedLmEpochs: 1),
+                Pooling = "mean",
+                MaxLength = 256,
+                Epochs = 3,
+                LearningRate = 5e-4,
+                MaskedLmLearningRate = 1e-3,
+                Precision = TrainingPrecision.BFloat16,
+                Seed = 1,
             }))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
 

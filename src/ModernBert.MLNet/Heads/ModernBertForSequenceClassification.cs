@@ -54,10 +54,12 @@ public sealed class ModernBertForSequenceClassification : nn.Module<PackedInput,
         return loss(forward(input), labels);
     }
 
-    static Tensor ClsPool(Tensor hidden, PackedInput input) => hidden.index_select(0, input.FirstTokens());
+    /// <summary>[B, H]: each sequence's first ([CLS]) token of <paramref name="hidden"/> [T, H].</summary>
+    public static Tensor ClsPool(Tensor hidden, PackedInput input) => hidden.index_select(0, input.FirstTokens());
 
+    /// <summary>[B, H]: each sequence's mean token of <paramref name="hidden"/> [T, H], summed in float32.</summary>
     // Sums only each sequence's own tokens: packing has no padding to leak into the mean.
-    static Tensor MeanPool(Tensor hidden, PackedInput input)
+    public static Tensor MeanPool(Tensor hidden, PackedInput input)
     {
         var sums = zeros([input.Count, hidden.shape[1]], float32, hidden.device).index_add_(0, input.SequenceIds, hidden.to(float32), 1.0); // [B, H]
         return (sums / input.Lengths().to(float32).unsqueeze(1)).to(hidden.dtype);

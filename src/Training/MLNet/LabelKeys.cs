@@ -46,6 +46,11 @@ public sealed class LabelKeys
         return new LabelKeys(names);
     }
 
+    /// <summary>The classes of a key column, scalar or vector (e.g. one label per word), from its key values.</summary>
+    public static LabelKeys FromKeys(DataViewSchema.Column column) =>
+        column.Type.GetItemType() is KeyDataViewType key ? new LabelKeys(KeyNames(column, key))
+            : throw new ArgumentOutOfRangeException(nameof(column), $"Column '{column.Name}' must be of a key type, got {column.Type}.");
+
     /// <summary>Reads the current row's class index (0-based), or -1 when the label is missing.</summary>
     public Func<int> MakeReader(DataViewRow row, string column)
     {

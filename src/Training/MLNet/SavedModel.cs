@@ -44,8 +44,17 @@ public sealed class SavedModelWriter
 
     public void WriteConfig<T>(T config) => WriteJson(SavedModel.ConfigStream, config);
 
-    public void WriteWeights(torch.nn.Module module) =>
-        _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream, leaveOpen: true));
+    /// <summary>A stream of raw bytes, e.g. a file the model keeps in its own format (a tokenizer.json).</summary>
+    public void WriteBytes(string name, byte[] bytes) => _ctx.SaveBinaryStream(name, w => w.Write(bytes));
+
+    public void WriteWeights(torch.nn.Module module)
+    {
+        // save_safetensors can close the stream it is given (seen with ModernBERT weights), which the zip entry's
+        // writer then can't flush: write into memory first. ToArray works on a closed MemoryStream.
+        var buffer = new MemoryStream();
+        module.save_safetensors(buffer);
+        WriteBytes(SavedModel.WeightsStream, buffer.ToArray());
+    }
 }
 
 /// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
@@ -81,7 +90,8 @@ public sealed class SavedModelReader
         module.load_safetensors(stream);
     }
 
-    byte[] ReadBytes(string name)
+    /// <summary>A stream written by <see cref="SavedModelWriter.WriteBytes"/>.</summary>
+    public byte[] ReadBytes(string name)
     {
         byte[]? bytes = null;
         if (!_ctx.TryLoadBinaryStream(name, r =>

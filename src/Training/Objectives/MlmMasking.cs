@@ -11,13 +11,6 @@ public sealed record MlmMaskingOptions(
     double MaskFraction = 0.8,
     double RandomFraction = 0.1);
 
-/// <summary>
-/// A masked packed batch. <see cref="InputIds"/> is the corrupted input; <see cref="Labels"/> has the original id
-/// at selected positions and <see cref="MlmMasking.IgnoreIndex"/> elsewhere; <see cref="LabelPositions"/> and
-/// <see cref="LabelIds"/> list just the selected positions, so only those rows need go through the MLM head.
-/// </summary>
-public sealed record MaskedBatch(PackedBatch Batch, long[] InputIds, long[] Labels, int[] LabelPositions, long[] LabelIds);
-
 public static class MlmMasking
 {
     /// <summary>The label of positions that carry no loss (PyTorch's cross-entropy ignore_index).</summary>

@@ -4,24 +4,27 @@ using static TorchSharp.torch;
 namespace MLNetExt.Training.Optim;
 
 /// <summary>
-/// AdamW (Loshchilov and Hutter) with decoupled weight decay over a flat list of fp32 master parameters and their
-/// gradients. The state is plain named tensors plus a step count, so a checkpoint restores it exactly.
+/// AdamW (Loshchilov and Hutter) with decoupled weight decay over flat groups of fp32 master weights and gradients.
+/// The state is two tensors per group plus a step count, saved per parameter name, so a checkpoint restores it exactly.
 /// </summary>
 public sealed class AdamW : IDisposable
 {
-    readonly IReadOnlyList<MasterParameter> _params;
+    readonly IReadOnlyList<ParameterGroup> _groups;
     readonly Tensor[] _expAvg, _expAvgSq;
+    readonly Tensor _scratch; // one reusable buffer for the denominator: no large allocation per step
     readonly AdamWOptions _options;
 
     /// <summary>Optimizer steps taken (bias correction uses it).</summary>
     public long StepCount { get; private set; }
 
-    public AdamW(IReadOnlyList<MasterParameter> parameters, AdamWOptions options)
+    public AdamW(IReadOnlyList<ParameterGroup> groups, AdamWOptions options)
     {
-        _params = parameters;
+        if (groups.Count == 0) throw new ArgumentException("AdamW needs at least one parameter group.", nameof(groups));
+        _groups = groups;
         _options = options;
-        _expAvg = parameters.Select(p => zeros_like(p.Value).DetachFromDisposeScope()).ToArray();
-        _expAvgSq = parameters.Select(p => zeros_like(p.Value).DetachFromDisposeScope()).ToArray();
+        _expAvg = groups.Select(g => zeros_like(g.Values).DetachFromDisposeScope()).ToArray();
+        _expAvgSq = groups.Select(g => zeros_like(g.Values).DetachFromDisposeScope()).ToArray();
+        _scratch = empty(groups.Max(g => g.Values.numel()), ScalarType.Float32, groups[0].Values.device).DetachFromDisposeScope();
     }
 
     public void Step(double lr)
@@ -29,17 +32,19 @@ public sealed class AdamW : IDisposable
         StepCount++;
         double b1 = _options.Beta1, b2 = _options.Beta2;
         double bc1 = 1 - Math.Pow(b1, StepCount), bc2 = 1 - Math.Pow(b2, StepCount);
+        // p -= lr/bc1 · m / (sqrt(v/bc2) + eps), rewritten as stepSize · m / (sqrt(v) + eps·sqrt(bc2)) so that the
+        // bias corrections cost no pass over memory.
+        double stepSize = lr * Math.Sqrt(bc2) / bc1, eps = _options.Epsilon * Math.Sqrt(bc2);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        for (int i = 0; i < _params.Count; i++)
+        for (int i = 0; i < _groups.Count; i++)
         {
-            var (p, g) = (_params[i].Value, _params[i].Grad);
-            if (_params[i].Decay && _options.WeightDecay != 0) p.mul_(1 - lr * _options.WeightDecay);
-            _expAvg[i].mul_(b1).add_(g, 1 - b1);
-            _expAvgSq[i].mul_(b2).addcmul_(g, g, 1 - b2);
-            // p -= lr/bc1 · m / (sqrt(v/bc2) + eps)
-            var denom = _expAvgSq[i].sqrt().div_(Math.Sqrt(bc2)).add_(_options.Epsilon);
-            p.addcdiv_(_expAvg[i], denom, -lr / bc1);
+            var (p, g, m, v) = (_groups[i].Values, _groups[i].Grads, _expAvg[i], _expAvgSq[i]);
+            if (_groups[i].Decay && _options.WeightDecay != 0) p.mul_(1 - lr * _options.WeightDecay);
+            m.mul_(b1).add_(g, 1 - b1);
+            v.mul_(b2).addcmul_(g, g, 1 - b2);
+            var denom = _scratch.narrow(0, 0, p.numel()).copy_(v).sqrt_().add_(eps);
+            p.addcdiv_(m, denom, -stepSize);
         }
     }
 
@@ -47,24 +52,30 @@ public sealed class AdamW : IDisposable
     public Dictionary<string, Tensor> StateDict()
     {
         var state = new Dictionary<string, Tensor>();
-        for (int i = 0; i < _params.Count; i++)
-        {
-            state["exp_avg." + _params[i].Name] = _expAvg[i];
-            state["exp_avg_sq." + _params[i].Name] = _expAvgSq[i];
-        }
+        for (int i = 0; i < _groups.Count; i++)
+            foreach (var member in _groups[i].Members)
+            {
+                state["exp_avg." + member.Name] = View(_expAvg[i], member);
+                state["exp_avg_sq." + member.Name] = View(_expAvgSq[i], member);
+            }
         return state;
     }
 
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> state, long stepCount)
     {
         using var _ = no_grad();
-        for (int i = 0; i < _params.Count; i++)
-        {
-            _expAvg[i].copy_(Lookup(state, "exp_avg." + _params[i].Name, _expAvg[i]));
-            _expAvgSq[i].copy_(Lookup(state, "exp_avg_sq." + _params[i].Name, _expAvgSq[i]));
-        }
+        using var scope = NewDisposeScope();
+        for (int i = 0; i < _groups.Count; i++)
+            foreach (var member in _groups[i].Members)
+            {
+                var (m, v) = (View(_expAvg[i], member), View(_expAvgSq[i], member));
+                m.copy_(Lookup(state, "exp_avg." + member.Name, m));
+                v.copy_(Lookup(state, "exp_avg_sq." + member.Name, v));
+            }
         StepCount = stepCount;
     }
+
+    static Tensor View(Tensor flat, GroupMember member) => flat.narrow(0, member.Offset, member.Count).view(member.Shape);
 
     static Tensor Lookup(IReadOnlyDictionary<string, Tensor> state, string key, Tensor like)
     {
@@ -76,9 +87,6 @@ public sealed class AdamW : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in _expAvg.Concat(_expAvgSq)) t.Dispose();
+        foreach (var t in _expAvg.Concat(_expAvgSq).Append(_scratch)) t.Dispose();
     }
 }
-
-/// <summary>An fp32 master parameter, its fp32 gradient (a view into a gradient bucket) and whether it decays.</summary>
-public sealed record MasterParameter(string Name, Tensor Value, Tensor Grad, bool Decay);

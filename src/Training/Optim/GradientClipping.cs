@@ -11,8 +11,9 @@ public static class GradientClipping
     public static double ClipGlobalNorm(IReadOnlyList<Tensor> grads, double maxNorm)
     {
         using var scope = NewDisposeScope();
-        var squares = grads.Select(g => g.square().sum()).ToArray();
-        double norm = Math.Sqrt(stack(squares).sum().to_type(ScalarType.Float64).item<double>());
+        // Per-tensor norms reduce without materialising squared copies; the global norm combines them.
+        var norms = stack(grads.Select(g => linalg.vector_norm(g, 2, null, false)).ToArray());
+        double norm = norms.to_type(ScalarType.Float64).square().sum().sqrt().item<double>();
         if (maxNorm > 0 && norm > maxNorm && double.IsFinite(norm))
             foreach (var g in grads) g.mul_(maxNorm / (norm + 1e-6));
         return norm;

@@ -9,10 +9,10 @@ namespace MLNetExt.Training.Parallel;
 public interface IGradientReducer : IDisposable
 {
     /// <summary>
-    /// Sums the buckets elementwise over all replicas; afterwards <c>local[0]</c> holds the global sum (other local
-    /// buckets may be overwritten). All local bucket sets have the same layout, one per local replica.
+    /// Sums flat fp32 gradient buckets elementwise over all replicas; afterwards <c>local[0]</c> holds the global sum
+    /// (other local buckets may be overwritten). <c>local[r]</c> are replica r's buckets, all with the same layout.
     /// </summary>
-    void SumBuckets(IReadOnlyList<GradientBuckets> local);
+    void SumBuckets(IReadOnlyList<IReadOnlyList<Tensor>> local);
 
     /// <summary>Sums a few scalars (loss sum, loss-term count, tokens) over processes; identity in one process.</summary>
     double[] SumScalars(double[] values);

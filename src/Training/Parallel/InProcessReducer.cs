@@ -8,15 +8,15 @@ public sealed class InProcessReducer : IGradientReducer
     public int WorldSize => 1;
     public int Rank => 0;
 
-    public void SumBuckets(IReadOnlyList<GradientBuckets> local)
+    public void SumBuckets(IReadOnlyList<IReadOnlyList<Tensor>> local)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
         for (int r = 1; r < local.Count; r++)
-            for (int b = 0; b < local[0].Buckets.Count; b++)
+            for (int b = 0; b < local[0].Count; b++)
             {
-                var target = local[0].Buckets[b];
-                var source = local[r].Buckets[b];
+                var target = local[0][b];
+                var source = local[r][b];
                 target.add_(source.device == target.device ? source : source.to(target.device));
             }
     }

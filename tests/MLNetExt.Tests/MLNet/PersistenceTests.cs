@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.IO.Compression;
 using Microsoft.ML;
 using MLNetExt.ScoringHost;
@@ -32,7 +33,7 @@ public sealed class PersistenceTests
         ml.Model.Save(model, data.Schema, zip);
         using (var stream = File.Create(input)) ml.Data.SaveAsBinary(ToyData.Load(ml, 30, seed: 9), stream);
 
-        ScoringHostProcess.Run(zip, input, output, Outputs);
+        RunScoringHost(zip, input, output);
 
         string expected = ScoreDump.ToText(model.Transform(ml.Data.LoadFromBinary(input)), Outputs);
         Assert.AreEqual(expected, File.ReadAllText(output));
@@ -85,5 +86,36 @@ public sealed class PersistenceTests
     static IEnumerable<Exception> Chain(Exception? e)
     {
         for (; e is not null; e = e.InnerException) yield return e;
+    }
+
+    /// <summary>
+    /// Runs MLNetExt.ScoringHost in a new process with this test assembly's runtimeconfig and deps: the host itself
+    /// references no model, so ML.NET must find the toy loader from the assembly name saved in the zip.
+    /// </summary>
+    internal static void RunScoringHost(params string[] args)
+    {
+        string bin = AppContext.BaseDirectory;
+        string app = Path.GetFileNameWithoutExtension(typeof(PersistenceTests).Assembly.Location);
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        foreach (string arg in new[] { "exec", "--runtimeconfig", Path.Combine(bin, app + ".runtimeconfig.json"),
+                     "--depsfile", Path.Combine(bin, app + ".deps.json"), Path.Combine(bin, "MLNetExt.ScoringHost.dll") }.Concat(args))
+            start.ArgumentList.Add(arg);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        Assert.IsTrue(process.WaitForExit(120_000), "scoring host timed out");
+        Assert.AreEqual(0, process.ExitCode, $"scoring host failed:\n{stdout.Result}\n{stderr.Result}");
+    }
+
+    internal sealed class TempDir : IDisposable
+    {
+        readonly string _path = Directory.CreateTempSubdirectory("mlnetext-").FullName;
+        public string Root => _path;
+        public string File(string name) => Path.Combine(_path, name);
+        public void Dispose() => Directory.Delete(_path, recursive: true);
     }
 }

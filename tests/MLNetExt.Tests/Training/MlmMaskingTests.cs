@@ -71,4 +71,18 @@ public sealed class MlmMaskingTests
         var e = Assert.ThrowsExactly<ArgumentException>(() => MlmMasking.Apply(batch, Options, new Random(1)));
         StringAssert.Contains(e.Message, "Token 2");
     }
+
+    [TestMethod]
+    public void SplitShardsKeepEveryLabelOnceWithRebasedPositions()
+    {
+        var batch = Batch(9, 3);
+        var masked = MlmMasking.Apply(batch, Options, new Random(1));
+        var shards = masked.Split(3);
+        Assert.AreEqual(batch.TokenCount, shards.Sum(s => s.Batch.TokenCount));
+        CollectionAssert.AreEqual(masked.LabelIds, shards.SelectMany(s => s.LabelIds).ToArray());
+        CollectionAssert.AreEqual(masked.InputIds, shards.SelectMany(s => s.InputIds).ToArray());
+        foreach (var s in shards)
+            foreach (var (p, id) in s.LabelPositions.Zip(s.LabelIds)) Assert.AreEqual(id, s.Batch.TokenIds[p]);
+        Assert.ThrowsExactly<ArgumentException>(() => masked.Slice(0, 2).Split(3));
+    }
 }

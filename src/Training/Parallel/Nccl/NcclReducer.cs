@@ -63,13 +63,13 @@ public sealed class NcclReducer : IGradientReducer
         if (notCuda is not null) throw new ArgumentException($"The NCCL backend needs CUDA devices, got '{notCuda}'; use the in-process backend for CPU replicas.");
     }
 
-    public void SumBuckets(IReadOnlyList<GradientBuckets> local)
+    public void SumBuckets(IReadOnlyList<IReadOnlyList<Tensor>> local)
     {
         if (local.Count != _comms.Length) throw new ArgumentException($"NCCL was set up for {_comms.Length} local GPUs, got {local.Count} replicas.");
         // Both sides use the default CUDA stream (stream 0), so NCCL waits for backward and the step waits for NCCL.
         _nccl.Check(_nccl.GroupStart(), "ncclGroupStart");
         for (int r = 0; r < local.Count; r++)
-            foreach (var bucket in local[r].Buckets)
+            foreach (var bucket in local[r])
             {
                 var data = TensorPointer.Of(bucket);
                 _nccl.Check(_nccl.AllReduce(data, data, (nuint)bucket.numel(), NcclLibrary.Float32, NcclLibrary.Sum, _comms[r], IntPtr.Zero), "ncclAllReduce");

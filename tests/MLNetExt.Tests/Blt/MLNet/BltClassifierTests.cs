@@ -112,8 +112,8 @@ public sealed class BltClassifierTests
     [TestMethod]
     public void RefittingWithTheSameOutputDirectoryResumesFromTheFinalCheckpoint()
     {
-        using var dir = new TempDir();
-        var options = BltMLNetData.Classifier(epochs: 2) with { Training = BltMLNetData.QuickTraining(2) with { OutputDirectory = dir.Path } };
+        using var dir = new PersistenceTests.TempDir();
+        var options = BltMLNetData.Classifier(epochs: 2) with { Training = BltMLNetData.QuickTraining(2) with { OutputDirectory = dir.Root } };
         string Scores(int dataSeed)
         {
             var ml = new MLContext(seed: 1);
@@ -121,7 +121,7 @@ public sealed class BltClassifierTests
             return ScoreDump.ToText(model.Transform(ToyData.Load(ml, 10, seed: 4)), "Score");
         }
         string first = Scores(1);
-        Assert.IsTrue(Directory.EnumerateFileSystemEntries(Path.Combine(dir.Path, "checkpoints")).Any(), "a checkpoint was written");
+        Assert.IsTrue(Directory.EnumerateFileSystemEntries(Path.Combine(dir.Root, "checkpoints")).Any(), "a checkpoint was written");
         // Other rows (same count, so the same schedule): training on them would change the scores; resuming at the last step doesn't.
         Assert.AreEqual(first, Scores(2));
     }

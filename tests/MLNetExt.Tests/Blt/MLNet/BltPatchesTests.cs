@@ -74,10 +74,10 @@ public sealed class BltPatchesTests
     {
         var ml = new MLContext(seed: 1);
         var model = BltMLNetData.TinyModel();
-        using var dir = new TempDir();
-        BltCheckpoint.Save(model, dir.Path);
+        using var dir = new PersistenceTests.TempDir();
+        BltCheckpoint.Save(model, dir.Root);
         var data = BltMLNetData.Texts(ml, BltMLNetData.OddTexts);
-        var fromFolder = ScoringHost.ScoreDump.ToText(ml.Transforms.Text.BltPatches("Patches", "Text", dir.Path).Fit(data).Transform(data), "Patches", "Entropies");
+        var fromFolder = ScoringHost.ScoreDump.ToText(ml.Transforms.Text.BltPatches("Patches", "Text", dir.Root).Fit(data).Transform(data), "Patches", "Entropies");
         var fromModel = ScoringHost.ScoreDump.ToText(ml.Transforms.Text.BltPatches(new BltPatchesOptions { Model = model }).Fit(data).Transform(data), "Patches", "Entropies");
         Assert.AreEqual(fromModel, fromFolder);
     }

@@ -31,7 +31,7 @@ public sealed class BltPersistenceTests
     public void SavedPipelineScoresIdenticallyInAFreshProcessAndInThisOne()
     {
         var (ml, model, data) = FitPipeline();
-        using var dir = new TempDir();
+        using var dir = new PersistenceTests.TempDir();
         string zip = dir.File("model.zip"), input = dir.File("input.idv"), output = dir.File("scores.tsv");
         ml.Model.Save(model, data.Schema, zip);
         var probe = ToyData.Rows(10, seed: 9).Concat(BltMLNetData.OddTexts.Select(t => new TextRow { Text = t, Label = "vowels" })).ToArray();
@@ -41,7 +41,7 @@ public sealed class BltPersistenceTests
         var loaded = new MLContext(seed: 2).Model.Load(zip, out _);
         Assert.AreEqual(expected, ScoreDump.ToText(loaded.Transform(ml.Data.LoadFromBinary(input)), Outputs));
 
-        ScoringHostProcess.Run(zip, input, output, Outputs);
+        PersistenceTests.RunScoringHost([zip, input, output, .. Outputs]);
         Assert.AreEqual(expected, File.ReadAllText(output));
     }
 }

@@ -1,0 +1,29 @@
+using MLNetExt.ModernBert.Tokenization;
+using MLNetExt.ModernBert.Training;
+using MLNetExt.Training.MLNet;
+using MLNetExt.Training.Packing;
+
+namespace MLNetExt.ModernBert.MLNet;
+
+/// <summary>Masked-language-model pre-training on the training rows before fine-tuning (<see cref="ModernBertSource.MaskedLmEpochs"/>).</summary>
+static class ModernBertWarmup
+{
+    /// <summary>
+    /// The encoder after the warm-up, or null when none is asked for. It reads <paramref name="sequences"/>, the
+    /// training rows exactly as fine-tuning sees them (same tokens, same truncation), so it costs about as much as
+    /// one fine-tuning epoch plus the masked tokens' vocabulary projection.
+    /// </summary>
+    public static ModernBertModel? Encoder(TrainingSession session, ModernBertTrainerOptions options, ModernBertConfig config,
+        ModernBertTokenizer tokenizer, IReadOnlyList<long[]> sequences)
+    {
+        int epochs = options.Model.MaskedLmEpochs;
+        if (epochs == 0) return null;
+        var task = ModernBertMaskedLmTask.ForTokenizer(config, tokenizer, initialWeights: options.Model.Folder);
+        var batches = ModernBertMaskedLmTask.Unmasked(Packer.BestFit(sequences.Select(s => s.Length).ToArray(), options.TokenBudget)
+            .Select(rows => PackedBatch.FromSequences(rows.Select(r => sequences[r]).ToList(), rows)));
+        session.Report($"MLM warm-up data: {batches.Count} batches, {batches.Sum(b => (long)b.Batch.TokenCount)} tokens.");
+        var mlm = new ModernBertForMaskedLM(config);
+        ModernBertFineTuning.Train(session, options, "MLM warm-up", epochs, options.MaskedLmLearningRate, task, batches, null, mlm);
+        return mlm.Model;
+    }
+}
