@@ -55,8 +55,23 @@ public sealed class BltModel : nn.Module<BltBatch, Tensor>
     /// <summary>Next-byte logits (B, S, 260) for a given patch layout.</summary>
     public Tensor Forward(BltBatch batch, PatchLayout layout)
     {
-        var device = Device;
-        Tensor Grid(long[] values, int rows, int cols) => tensor(values, [rows, cols], device: device);
+        var (bytes, latent) = Encode(batch, layout);
+
+        // ---- Stage 5: local decoder -------------------------------------------------------------------------------
+        var positions = Grid(batch.Positions, batch.Rows, batch.Length);
+        var decRope = Rope.Tables(positions, Config.DecoderConfig.Layer.HeadDim, Config.DecoderConfig.RopeTheta);
+        var decoded = model.local_decoder.Forward(bytes, model.local_decoder.ProjectPatches(latent), decRope,
+            BltMasks.Local(Grid(batch.DocIds, batch.Rows, batch.Length), positions, Config.DecoderConfig.SlidingWindow),
+            BltMasks.BytesSeeTheirPatch(Grid(layout.DecoderPatchIds, batch.Rows, batch.Length), layout.NumPatches, Config.CrossAttnK));
+        return lm_head.forward(decoded);                                                          // (B, S, 260)
+    }
+
+    /// <summary>
+    /// Stages 2-4: the encoder's byte states (B, S, De) and the latent patch states (B, P, Dg); patch p of row r is
+    /// real when p &lt; <see cref="PatchLayout.PatchCounts"/>[r]. The decoder and lm_head are not run.
+    /// </summary>
+    public (Tensor Bytes, Tensor Latent) Encode(BltBatch batch, PatchLayout layout)
+    {
         var ids = Grid(batch.Inputs, batch.Rows, batch.Length);
         var docIds = Grid(batch.DocIds, batch.Rows, batch.Length);
         var positions = Grid(batch.Positions, batch.Rows, batch.Length);
@@ -71,21 +86,16 @@ public sealed class BltModel : nn.Module<BltBatch, Tensor>
         var encLayers = model.local_encoder.Layers(h, encRope, BltMasks.Local(docIds, positions, Config.EncoderConfig.SlidingWindow));
         var patches = model.local_encoder.PoolPatches(encLayers, Grid(layout.PatchStartGrid, batch.Rows, numPatches),
             Grid(layout.PatchLengthGrid, batch.Rows, numPatches), layout.MaxPatchLength, BltMasks.PatchesSeeTheirBytes(patchIds, numPatches, k));
-        var bytes = encLayers[^1];                                                                // (B, S, De)
 
         // ---- Stage 4: global latent transformer over patches ------------------------------------------------------
         var patchDocs = Grid(layout.PatchDocIds, batch.Rows, numPatches);
         var latent = model.global_transformer.Forward(
             patches.view(batch.Rows, numPatches, -1),                                            // (B, P, k·De)
             Grid(layout.PatchPositions, batch.Rows, numPatches), BltMasks.Global(patchDocs));    // (B, P, Dg)
-
-        // ---- Stage 5: local decoder -------------------------------------------------------------------------------
-        var decRope = Rope.Tables(positions, Config.DecoderConfig.Layer.HeadDim, Config.DecoderConfig.RopeTheta);
-        var decoded = model.local_decoder.Forward(bytes, model.local_decoder.ProjectPatches(latent), decRope,
-            BltMasks.Local(docIds, positions, Config.DecoderConfig.SlidingWindow),
-            BltMasks.BytesSeeTheirPatch(Grid(layout.DecoderPatchIds, batch.Rows, batch.Length), numPatches, k));
-        return lm_head.forward(decoded);                                                          // (B, S, 260)
+        return (encLayers[^1], latent);
     }
+
+    Tensor Grid(long[] values, int rows, int cols) => tensor(values, [rows, cols], device: Device);
 
     /// <summary>Byte embedding plus the sum of all hash n-gram embeddings; <paramref name="hashIds"/> is (B, S, G).</summary>
     internal Tensor HashEmbed(Tensor ids, Tensor hashIds) =>

@@ -43,6 +43,10 @@ public static class ScoreDump
                 var getVector = row.GetGetter<VBuffer<float>>(column);
                 VBuffer<float> v = default;
                 return () => { getVector(ref v); return string.Join(',', v.DenseValues().Select(Bits)); };
+            case var t when t == typeof(VBuffer<int>):
+                var getInts = row.GetGetter<VBuffer<int>>(column);
+                VBuffer<int> ints = default;
+                return () => { getInts(ref ints); return string.Join(',', ints.DenseValues()); };
             default:
                 throw new ArgumentException($"Column '{column.Name}' has type {column.Type}, which ScoreDump doesn't write.");
         }

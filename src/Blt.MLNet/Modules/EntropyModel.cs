@@ -16,8 +16,11 @@ public sealed class EntropyModel : nn.Module
     readonly Linear lm_head;
     readonly LayerShape shape;
 
+    public BltPatcherConfig Config { get; }
+
     public EntropyModel(BltPatcherConfig config) : base(nameof(EntropyModel))
     {
+        Config = config;
         shape = config.Layer;
         embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
         layers = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BltTransformerLayer(shape)).ToArray());

@@ -16,11 +16,15 @@ public static class ByteBatches
     /// are packed best-fit into rows of <paramref name="sequenceLength"/> bytes and rows grouped so a batch holds at most
     /// <paramref name="batchBytes"/> input bytes (at least one row).
     /// </summary>
-    public static IReadOnlyList<BltBatch> FromTexts(IEnumerable<string> texts, int sequenceLength, int batchBytes)
+    public static IReadOnlyList<BltBatch> FromTexts(IEnumerable<string> texts, int sequenceLength, int batchBytes) =>
+        FromIds(texts.Select(t => ByteTokenizer.Encode(t, addBos: true, addEos: true)), sequenceLength, batchBytes);
+
+    /// <summary><see cref="FromTexts"/> for texts already encoded as ids (BOS + bytes + EOS), e.g. raw bytes that are not UTF-8.</summary>
+    public static IReadOnlyList<BltBatch> FromIds(IEnumerable<long[]> texts, int sequenceLength, int batchBytes)
     {
         if (sequenceLength < 1) throw new ArgumentOutOfRangeException(nameof(sequenceLength), sequenceLength, "The sequence length must be at least one byte.");
         if (batchBytes < 1) throw new ArgumentOutOfRangeException(nameof(batchBytes), batchBytes, "The batch byte budget must be positive.");
-        var documents = texts.SelectMany(t => Cut(ByteTokenizer.Encode(t, addBos: true, addEos: true), sequenceLength)).ToList();
+        var documents = texts.SelectMany(ids => Cut(ids, sequenceLength)).ToList();
         if (documents.Count == 0) throw new ArgumentException("The texts hold no bytes to train on.", nameof(texts));
         var rows = Rows(documents, sequenceLength);
         int rowsPerBatch = Math.Max(1, batchBytes / sequenceLength);

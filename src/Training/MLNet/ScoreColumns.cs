@@ -56,6 +56,11 @@ public static class ScoreColumns
         new ScoreColumn<TResult, VBuffer<float>>(name, new VectorDataViewType(NumberDataViewType.Single, size),
             (TResult result, ref VBuffer<float> vector) => CopyInto(Checked(values(result), size, name), ref vector));
 
+    /// <summary>A vector of any length per row (e.g. one value per byte), of primitive item type <paramref name="itemType"/>.</summary>
+    public static ScoreColumn<TResult> VariableVector<TResult, T>(string name, PrimitiveDataViewType itemType, Func<TResult, T[]> values) =>
+        new ScoreColumn<TResult, VBuffer<T>>(name, new VectorDataViewType(itemType),
+            (TResult result, ref VBuffer<T> vector) => CopyInto(values(result), ref vector));
+
     static void AddScoreKind(DataViewSchema.Annotations.Builder builder, string columnKind, string valueKind)
     {
         builder.Add(AnnotationUtils.Kinds.ScoreColumnKind, TextDataViewType.Instance,
@@ -74,7 +79,7 @@ public static class ScoreColumns
         return best;
     }
 
-    static void CopyInto(float[] values, ref VBuffer<float> vector)
+    static void CopyInto<T>(T[] values, ref VBuffer<T> vector)
     {
         var editor = VBufferEditor.Create(ref vector, values.Length);
         values.CopyTo(editor.Values);

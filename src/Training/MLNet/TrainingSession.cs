@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
+using MLNetExt.Training.Telemetry;
 using TorchSharp;
 
 namespace MLNetExt.Training.MLNet;
@@ -35,6 +36,28 @@ public sealed class TrainingSession : IDisposable
 
     /// <summary>A progress line on the channel.</summary>
     public void Report(string message) => Channel.Info(message);
+
+    /// <summary>
+    /// Progress for <see cref="Trainer{TModel, TBatch}.Fit"/>: a line on the channel every <paramref name="every"/>
+    /// steps (and the last), and a cancellation check after every step, so <c>MLContext.CancelExecution()</c> stops
+    /// training between steps.
+    /// </summary>
+    public IProgress<TrainingProgress> TrainerProgress(int every = 10) => new StepReporter(this, Math.Max(1, every));
+
+    /// <summary>The device name <see cref="TrainerOptions.Devices"/> takes for <see cref="Device"/>.</summary>
+    public string DeviceName => Device.type == DeviceType.CUDA ? $"cuda:{Device.index}" : "cpu";
+
+    /// <summary>Synchronous, unlike <see cref="Progress{T}"/>, so the cancellation check runs on the training thread.</summary>
+    sealed class StepReporter(TrainingSession session, int every) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p)
+        {
+            if (p.Step % every == 0 || p.Step == p.TotalSteps)
+                session.Report($"step {p.Step}/{p.TotalSteps}: loss {p.Loss:F4}, lr {p.LearningRate:E2}, {p.TokensPerSecond:N0} tokens/s" +
+                    (p.EvalLoss is double eval ? $", eval loss {eval:F4}" : ""));
+            session.ThrowIfCancelled();
+        }
+    }
 
     /// <summary>
     /// CUDA device <c>GpuDeviceId</c> when set and CUDA is there; without CUDA, the CPU if <c>FallbackToCpu</c>

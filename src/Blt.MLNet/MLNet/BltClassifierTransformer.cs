@@ -1,0 +1,82 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNetExt.Blt.MLNet;
+using MLNetExt.Training.MLNet;
+using static TorchSharp.torch;
+
+[assembly: LoadableClass(typeof(ITransformer), typeof(BltClassifierTransformer), null, typeof(SignatureLoadModel),
+    "BLT text classifier", BltClassifierTransformer.LoaderSignature)]
+
+namespace MLNetExt.Blt.MLNet;
+
+/// <summary>The columns a BLT classifier writes, saved beside its config.</summary>
+public sealed record BltClassifierColumns(string PredictedLabel, string Score);
+
+/// <summary>
+/// Scores text with a trained <see cref="BltForSequenceClassification"/>: PredictedLabel (a key over the training
+/// classes) and Score (class probabilities). Saved as <c>Input.json</c>, <c>Columns.json</c>, <c>Labels.json</c>,
+/// <c>Config.json</c> (HF BLT config.json) and <c>Weights.safetensors</c> (<c>blt.*</c> HF keys, <c>classifier.*</c>).
+/// </summary>
+public sealed class BltClassifierTransformer : BltTransformer<float[]>
+{
+    public const string LoaderSignature = "MLNetExtBltClassifier";
+    const string ColumnsStream = "Columns.json";
+    const string LabelsStream = "Labels.json";
+
+    readonly BltClassifierColumns _columns;
+    readonly LabelKeys _labels;
+    readonly ScoreColumn<float[]>[] _outputs;
+
+    public BltForSequenceClassification Model { get; }
+    public IReadOnlyList<string> Classes => _labels.Names;
+
+    internal BltClassifierTransformer(IHostEnvironment env, BltInput input, BltClassifierColumns columns, LabelKeys labels,
+        BltForSequenceClassification model, ScoringOptions scoring)
+        : base(env, nameof(BltClassifierTransformer), input, scoring)
+    {
+        if (model.Classes != labels.Count) throw new ArgumentException($"The model has {model.Classes} classes, the labels {labels.Count}.", nameof(labels));
+        (_columns, _labels, Model) = (columns, labels, model);
+        Model.eval();
+        _outputs = ScoreColumns.Multiclass<float[]>(labels, p => p, columns.PredictedLabel, columns.Score);
+    }
+
+    BltClassifierTransformer(IHostEnvironment env, SavedModelReader saved, LabelKeys labels)
+        : this(env, ReadInput(saved), saved.ReadJson<BltClassifierColumns>(ColumnsStream), labels, Load(saved, labels.Count), saved.Scoring) { }
+
+    static BltForSequenceClassification Load(SavedModelReader saved, int classes)
+    {
+        var model = new BltForSequenceClassification(BltConfigJson.FromJson(saved.ReadConfig<JsonObject>()), classes);
+        saved.ReadWeights(model);
+        return model;
+    }
+
+    static VersionInfo VersionInfo() => SavedModel.Version("BLTCLSFR", 0x00010001, LoaderSignature, typeof(BltClassifierTransformer));
+
+    static ITransformer Create(IHostEnvironment env, ModelLoadContext ctx)
+    {
+        var saved = Open(ctx, VersionInfo());
+        return new BltClassifierTransformer(env, saved, new LabelKeys(saved.ReadJson<string[]>(LabelsStream)));
+    }
+
+    protected override VersionInfo Version => VersionInfo();
+
+    protected override IReadOnlyList<ScoreColumn<float[]>> OutputColumns => _outputs;
+
+    protected override float[][] ScoreBatch(IReadOnlyList<long[]> items)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var probabilities = Model.forward(BltBatch.ForInference(items)).softmax(-1).data<float>().ToArray();   // (B · classes)
+        return Enumerable.Range(0, items.Count).Select(r => probabilities.AsSpan(r * Model.Classes, Model.Classes).ToArray()).ToArray();
+    }
+
+    private protected override void SaveModel(SavedModelWriter writer)
+    {
+        writer.WriteConfig(BltConfigJson.ToJson(Model.Config));
+        writer.WriteJson(ColumnsStream, _columns);
+        writer.WriteJson(LabelsStream, _labels.Names);
+        writer.WriteWeights(Model);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using MLNetExt.Training.MLNet;
+
+namespace MLNetExt.Blt.MLNet;
+
+/// <summary>
+/// Base of the BLT transformers: every row becomes byte ids (<see cref="BltInput"/>), a row costs its id count against
+/// the token budget, and the saved folder holds <c>Input.json</c> beside what the model writes (see <see cref="SavedModel"/>).
+/// </summary>
+public abstract class BltTransformer<TResult> : ScoringTransformer<long[], TResult>
+{
+    const string InputStream = "Input.json";
+
+    public BltInput Input { get; }
+
+    private protected BltTransformer(IHostEnvironment env, string name, BltInput input, ScoringOptions scoring) : base(env, name, scoring)
+    {
+        input.Validate();
+        Input = input;
+    }
+
+    protected sealed override IReadOnlyList<ColumnRequirement> InputColumns => [Input.Requirement];
+
+    protected sealed override Func<long[]> MakeItemReader(DataViewRow input) => Input.MakeReader(input);
+
+    protected sealed override int Cost(long[] item) => item.Length;
+
+    protected sealed override void SavePayload(SavedModelWriter writer)
+    {
+        writer.WriteJson(InputStream, Input);
+        SaveModel(writer);
+    }
+
+    /// <summary>Writes the model (config, weights) and its output column names.</summary>
+    private protected abstract void SaveModel(SavedModelWriter writer);
+
+    private protected static BltInput ReadInput(SavedModelReader saved) => saved.ReadJson<BltInput>(InputStream);
+
+    /// <summary>A BLT model as <c>Config.json</c> (HF config.json) and <c>Weights.safetensors</c> (HF keys).</summary>
+    private protected static void WriteModel(SavedModelWriter writer, BltModel model)
+    {
+        writer.WriteConfig(BltConfigJson.ToJson(model.Config));
+        writer.WriteWeights(model);
+    }
+
+    private protected static BltModel ReadModel(SavedModelReader saved)
+    {
+        var model = new BltModel(BltConfigJson.FromJson(saved.ReadConfig<JsonObject>()));
+        saved.ReadWeights(model);
+        return model;
+    }
+}
