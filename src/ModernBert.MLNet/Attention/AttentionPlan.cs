@@ -126,7 +126,7 @@ public sealed class AttentionPlan : IDisposable
                     if (p < len) outputIndex[offsets[s] + p] = rowsSoFar + r * width + p;
                 }
             }
-            var idx = Index(index);
+            var idx = Index(index, tokenCount);
             // [n, 1, 1, Lk]: broadcast over heads and queries; padded query rows still see real keys, so no NaN.
             var mask = ragged ? tensor(keyMask, device: device).view(seqs.Length, 1, 1, width) : null;
             groups.Add(new Group(idx, idx, mask, seqs.Length, width, width));
@@ -163,17 +163,17 @@ public sealed class AttentionPlan : IDisposable
                         mask[(r * half + p) * keys + kp] = real && Math.Abs(b * half + p - kpos) <= half;
                 }
             }
-            groups.Add(new Group(Index(qIndex), Index(kIndex),
+            groups.Add(new Group(Index(qIndex, tokenCount), Index(kIndex, tokenCount),
                 tensor(mask, device: device).view(n, 1, half, keys), n, half, keys));
             rowsSoFar += (long)n * half;
         }
 
-        public AttentionPlan Build() => new(groups, Index(outputIndex));
+        public AttentionPlan Build() => new(groups, Index(outputIndex, rowsSoFar));
 
-        /// <summary>The index on the device, or null when it is 0..T-1: gathering would only copy.</summary>
-        Tensor? Index(long[] index)
+        /// <summary>The index on the device, or null when it picks every row of a <paramref name="sourceRows"/>-row tensor in order: gathering would only copy.</summary>
+        Tensor? Index(long[] index, long sourceRows)
         {
-            bool identity = index.Length == tokenCount;
+            bool identity = index.Length == sourceRows;
             for (int i = 0; identity && i < index.Length; i++) identity = index[i] == i;
             return identity ? null : tensor(index, device: device);
         }
