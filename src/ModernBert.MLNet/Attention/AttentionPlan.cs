@@ -7,17 +7,21 @@ namespace MLNetExt.ModernBert;
 /// How one kind of attention (global or local) runs over a packed batch of T tokens, built once per batch and
 /// shared by every layer of that kind. Tokens are gathered into a few dense rectangles ("groups") that
 /// scaled-dot-product attention can run on, then scattered back to packed order; a sequence never sees another.
-/// Row T of the gathered tensors is an all-zero pad row, so gather indices never need a branch.
+/// Padding slots of a rectangle gather their own sequence's first token: they are masked as keys and dropped as
+/// queries, so their content never matters, and q, k, v need no extra pad row (a full copy per layer).
 /// </summary>
 public sealed class AttentionPlan : IDisposable
 {
-    /// <summary>One SDPA call: <c>Count</c> rows of <c>QueryLength</c> queries over <c>KeyLength</c> keys.</summary>
-    sealed record Group(Tensor QueryIndex, Tensor KeyIndex, Tensor? Mask, long Count, long QueryLength, long KeyLength);
+    /// <summary>
+    /// One SDPA call: <c>Count</c> rows of <c>QueryLength</c> queries over <c>KeyLength</c> keys. A null index means
+    /// "all T packed tokens in order" (e.g. equal-length sequences): the rectangle is then a view, not a copy.
+    /// </summary>
+    sealed record Group(Tensor? QueryIndex, Tensor? KeyIndex, Tensor? Mask, long Count, long QueryLength, long KeyLength);
 
     readonly List<Group> groups;
-    readonly Tensor outputIndex; // [T]: where each packed token's output sits in the concatenated group outputs
+    readonly Tensor? outputIndex; // [T]: where each packed token's output sits in the concatenated group outputs; null = same order
 
-    AttentionPlan(List<Group> groups, Tensor outputIndex)
+    AttentionPlan(List<Group> groups, Tensor? outputIndex)
     {
         this.groups = groups;
         this.outputIndex = outputIndex;
@@ -29,22 +33,21 @@ public sealed class AttentionPlan : IDisposable
     /// <summary>Attention per sequence. q, k, v: [T, heads, headDim] (rotary already applied). Returns [T, heads, headDim].</summary>
     public Tensor Attend(Tensor q, Tensor k, Tensor v, double dropout)
     {
-        var pad = zeros(1, q.shape[1], q.shape[2], q.dtype, q.device);
-        var (qp, kp, vp) = (cat([q, pad]), cat([k, pad]), cat([v, pad])); // [T + 1, nh, hd]
         var outputs = new List<Tensor>(groups.Count);
         foreach (var g in groups)
         {
-            var qg = Rect(qp, g.QueryIndex, g.Count, g.QueryLength); // [n, nh, Lq, hd]
-            var kg = Rect(kp, g.KeyIndex, g.Count, g.KeyLength);     // [n, nh, Lk, hd]
-            var vg = Rect(vp, g.KeyIndex, g.Count, g.KeyLength);
+            var qg = Rect(q, g.QueryIndex, g.Count, g.QueryLength); // [n, nh, Lq, hd]
+            var kg = Rect(k, g.KeyIndex, g.Count, g.KeyLength);     // [n, nh, Lk, hd]
+            var vg = Rect(v, g.KeyIndex, g.Count, g.KeyLength);
             var o = nn.functional.scaled_dot_product_attention(qg, kg, vg, g.Mask, dropout);
             outputs.Add(o.transpose(1, 2).reshape(g.Count * g.QueryLength, q.shape[1], q.shape[2])); // [n * Lq, nh, hd]
         }
-        return (outputs.Count == 1 ? outputs[0] : cat(outputs)).index_select(0, outputIndex);
+        var all = outputs.Count == 1 ? outputs[0] : cat(outputs);
+        return outputIndex is null ? all : all.index_select(0, outputIndex);
     }
 
-    static Tensor Rect(Tensor x, Tensor index, long n, long len) =>
-        x.index_select(0, index).view(n, len, x.shape[1], x.shape[2]).transpose(1, 2);
+    static Tensor Rect(Tensor x, Tensor? index, long n, long len) =>
+        (index is null ? x : x.index_select(0, index)).view(n, len, x.shape[1], x.shape[2]).transpose(1, 2);
 
     /// <summary>
     /// Global attention: sequences sorted by length and bucketed so each bucket pads to at most
@@ -95,8 +98,8 @@ public sealed class AttentionPlan : IDisposable
 
     public void Dispose()
     {
-        foreach (var g in groups) { g.QueryIndex.Dispose(); g.KeyIndex.Dispose(); g.Mask?.Dispose(); }
-        outputIndex.Dispose();
+        foreach (var g in groups) { g.QueryIndex?.Dispose(); g.KeyIndex?.Dispose(); g.Mask?.Dispose(); }
+        outputIndex?.Dispose();
     }
 
     /// <summary>Collects gather indices on the CPU, then moves each group to the device once.</summary>
@@ -105,7 +108,6 @@ public sealed class AttentionPlan : IDisposable
         readonly List<Group> groups = [];
         readonly long[] outputIndex = new long[tokenCount];
         long rowsSoFar; // rows of all groups' outputs before the next group
-        int Pad => tokenCount;
 
         /// <summary>Sequences padded to <paramref name="width"/>; keys masked only when some sequence is shorter.</summary>
         public void AddFullGroup(int[] seqs, int[] offsets, int width)
@@ -119,12 +121,12 @@ public sealed class AttentionPlan : IDisposable
                 ragged |= len < width;
                 for (int p = 0; p < width; p++)
                 {
-                    index[r * width + p] = p < len ? offsets[s] + p : Pad;
+                    index[r * width + p] = offsets[s] + (p < len ? p : 0);
                     keyMask[r * width + p] = p < len;
                     if (p < len) outputIndex[offsets[s] + p] = rowsSoFar + r * width + p;
                 }
             }
-            var idx = tensor(index, device: device);
+            var idx = Index(index, tokenCount);
             // [n, 1, 1, Lk]: broadcast over heads and queries; padded query rows still see real keys, so no NaN.
             var mask = ragged ? tensor(keyMask, device: device).view(seqs.Length, 1, 1, width) : null;
             groups.Add(new Group(idx, idx, mask, seqs.Length, width, width));
@@ -148,24 +150,32 @@ public sealed class AttentionPlan : IDisposable
                 for (int p = 0; p < half; p++)
                 {
                     int pos = b * half + p;
-                    qIndex[r * half + p] = pos < len ? offsets[s] + pos : Pad;
+                    qIndex[r * half + p] = offsets[s] + (pos < len ? pos : 0);
                     if (pos < len) outputIndex[offsets[s] + pos] = rowsSoFar + r * half + p;
                 }
                 for (int kp = 0; kp < keys; kp++)
                 {
                     int kpos = (b - 1) * half + kp;
                     bool real = kpos >= 0 && kpos < len;
-                    kIndex[r * keys + kp] = real ? offsets[s] + kpos : Pad;
+                    kIndex[r * keys + kp] = offsets[s] + (real ? kpos : 0);
                     // A padded query (pos >= len) still has the sequence's last token within the band: no empty rows.
                     for (int p = 0; p < half; p++)
                         mask[(r * half + p) * keys + kp] = real && Math.Abs(b * half + p - kpos) <= half;
                 }
             }
-            groups.Add(new Group(tensor(qIndex, device: device), tensor(kIndex, device: device),
+            groups.Add(new Group(Index(qIndex, tokenCount), Index(kIndex, tokenCount),
                 tensor(mask, device: device).view(n, 1, half, keys), n, half, keys));
             rowsSoFar += (long)n * half;
         }
 
-        public AttentionPlan Build() => new(groups, tensor(outputIndex, device: device));
+        public AttentionPlan Build() => new(groups, Index(outputIndex, rowsSoFar));
+
+        /// <summary>The index on the device, or null when it picks every row of a <paramref name="sourceRows"/>-row tensor in order: gathering would only copy.</summary>
+        Tensor? Index(long[] index, long sourceRows)
+        {
+            bool identity = index.Length == sourceRows;
+            for (int i = 0; identity && i < index.Length; i++) identity = index[i] == i;
+            return identity ? null : tensor(index, device: device);
+        }
     }
 }

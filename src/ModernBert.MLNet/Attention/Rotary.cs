@@ -5,28 +5,32 @@ namespace MLNetExt.ModernBert;
 /// <summary>GPT-NeoX-style rotary position embedding: rotate_half over the full head dimension.</summary>
 public static class Rotary
 {
-    /// <summary>cos and sin tables [T, headDim] in float32 for the given positions and base theta.</summary>
+    /// <summary>
+    /// cos and signed sin tables [T, headDim] in float32 for the given positions and base theta. The sin table is
+    /// [-sin, sin] over the two halves so that rotate_half(x) * sin becomes roll(x, headDim / 2) * table.
+    /// </summary>
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, int headDim, double theta)
     {
         // inv_freq[j] = theta^(-2j / d), computed in float64 like HF's arange(0, d, 2) / d in float then cast.
         var invFreq = pow(theta, -arange(0, headDim, 2, float64, positions.device) / headDim).to(float32); // [d/2]
         var freqs = positions.to(float32).unsqueeze(1) * invFreq.unsqueeze(0);                              // [T, d/2]
-        var emb = cat([freqs, freqs], 1);                                                                   // [T, d]
-        return (emb.cos(), emb.sin());
+        var sinHalf = freqs.sin();
+        return (cat([freqs, freqs], 1).cos(), cat([-sinHalf, sinHalf], 1));                                 // [T, d] each
     }
 
-    /// <summary>x: [T, heads, headDim]; cos, sin: [T, headDim]. Rotates in float32 and returns x's dtype, as HF does.</summary>
+    /// <summary>
+    /// x: [T, ..., headDim] (e.g. [T, heads, headDim], or [T, 2, heads, headDim] for q and k at once); cos, sin from
+    /// <see cref="Tables"/>. Rotates in float32 and returns x's dtype, as HF does.
+    /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
-        var xf = x.to(float32);
-        var rotated = xf * cos.unsqueeze(1) + RotateHalf(xf) * sin.unsqueeze(1);
+        // Tables broadcast over the dimensions between tokens and headDim.
+        var shape = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
+        (shape[0], shape[^1]) = (x.shape[0], x.shape[^1]);
+        // A bf16 x times a float32 table computes in float32 inside one kernel: no separate upcast copy of x.
+        var rotated = x * cos.view(shape);
+        // rotate_half(x) = [-x2, x1] = roll(x, d/2) * [-1, 1]; the sign lives in the sin table.
+        rotated.addcmul_(x.roll(x.shape[^1] / 2, -1), sin.view(shape), 1);
         return rotated.to(x.dtype);
-    }
-
-    /// <summary>[x1, x2] -> [-x2, x1] over the last dimension's halves.</summary>
-    static Tensor RotateHalf(Tensor x)
-    {
-        var halves = x.chunk(2, -1);
-        return cat([-halves[1], halves[0]], -1);
     }
 }

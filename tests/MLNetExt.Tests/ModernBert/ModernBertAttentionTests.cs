@@ -74,17 +74,40 @@ public sealed class ModernBertAttentionTests
         var v = randn(t, 2, 8);
         using var plan = AttentionPlan.Local(offsets, half, CPU);
         var got = plan.Attend(q, k, v, 0.0);
-
-        // Reference: one T x T attention with mask "same sequence and |i - j| <= half".
-        var seq = new int[t];
-        for (int s = 0; s < lengths.Length; s++) for (int p = offsets[s]; p < offsets[s + 1]; p++) seq[p] = s;
-        var allowed = new bool[t * t];
-        for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) allowed[i * t + j] = seq[i] == seq[j] && Math.Abs(i - j) <= half;
-        var mask = tensor(allowed).view(1, 1, t, t);
-        var want = nn.functional.scaled_dot_product_attention(q.transpose(0, 1).unsqueeze(0), k.transpose(0, 1).unsqueeze(0), v.transpose(0, 1).unsqueeze(0), mask)
-            .squeeze(0).transpose(0, 1);
+        var want = DenseAttention(q, k, v, offsets, half);
         Assert.IsTrue(TinyModels.MaxAbsDiff(got, want) < 1e-5, $"max diff {TinyModels.MaxAbsDiff(got, want)}");
         Assert.AreEqual(3, plan.GroupCount, "lengths 5 and 3 (<= half + 1) get two buckets; all long ones share one band group");
+    }
+
+    [TestMethod]
+    public void EqualLengthSequences_BothPlansEqualDenseAttention()
+    {
+        // Lengths equal and a multiple of half: plan indices are 0..T-1, so the plans use views instead of gathers.
+        manual_seed(7);
+        int half = 4;
+        int[] offsets = [0, 16, 32, 48];
+        var q = randn(48, 2, 8);
+        var k = randn(48, 2, 8);
+        var v = randn(48, 2, 8);
+        using var global = AttentionPlan.Global(offsets, CPU);
+        using var local = AttentionPlan.Local(offsets, half, CPU);
+        var globalDiff = TinyModels.MaxAbsDiff(global.Attend(q, k, v, 0.0), DenseAttention(q, k, v, offsets, 48));
+        var localDiff = TinyModels.MaxAbsDiff(local.Attend(q, k, v, 0.0), DenseAttention(q, k, v, offsets, half));
+        Assert.IsTrue(globalDiff < 1e-5, $"global max diff {globalDiff}");
+        Assert.IsTrue(localDiff < 1e-5, $"local max diff {localDiff}");
+    }
+
+    /// <summary>Reference: one T x T attention with mask "same sequence and |i - j| &lt;= window". q, k, v: [T, nh, hd].</summary>
+    static Tensor DenseAttention(Tensor q, Tensor k, Tensor v, int[] offsets, int window)
+    {
+        int t = offsets[^1];
+        var seq = new int[t];
+        for (int s = 0; s < offsets.Length - 1; s++) for (int p = offsets[s]; p < offsets[s + 1]; p++) seq[p] = s;
+        var allowed = new bool[t * t];
+        for (int i = 0; i < t; i++) for (int j = 0; j < t; j++) allowed[i * t + j] = seq[i] == seq[j] && Math.Abs(i - j) <= window;
+        var mask = tensor(allowed).view(1, 1, t, t);
+        return nn.functional.scaled_dot_product_attention(q.transpose(0, 1).unsqueeze(0), k.transpose(0, 1).unsqueeze(0), v.transpose(0, 1).unsqueeze(0), mask)
+            .squeeze(0).transpose(0, 1);
     }
 
     [TestMethod]
