@@ -20,16 +20,6 @@ static class TinyModels
 
     public static float MaxAbsDiff(Tensor a, Tensor b) => (a.to(float32) - b.to(float32)).abs().max().item<float>();
 
-    /// <summary>The read-only shared/ folder (env MLNETEXT_SHARED, or the first ancestor holding shared/README.md).</summary>
-    public static string SharedDir()
-    {
-        var env = Environment.GetEnvironmentVariable("MLNETEXT_SHARED");
-        if (!string.IsNullOrEmpty(env)) return env;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "shared", "README.md"))) return Path.Combine(dir.FullName, "shared");
-        throw new DirectoryNotFoundException("shared/ (with README.md) not found above " + AppContext.BaseDirectory + "; set MLNETEXT_SHARED.");
-    }
-
     static readonly List<string> tempDirs = [];
 
     /// <summary>A fresh temporary folder, removed by <see cref="DeleteTempDirs"/>.</summary>
