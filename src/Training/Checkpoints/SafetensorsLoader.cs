@@ -82,8 +82,14 @@ internal static class SafetensorsLoader
         foreach (var (name, entry) in InFileOrder(header))
             if (ignore?.Contains(rename(name)) != true && target.TryGetValue(rename(name), out var t))
             {
-                using var source = ReadTensor(header, stream, name, entry);
-                t.copy_(source);
+                // Same dtype on the CPU: straight into the parameter's memory, no temporary.
+                if (t.dtype == entry.ScalarType && t.device_type == DeviceType.CPU && t.is_contiguous()) ReadInto(t, header, stream, name, entry);
+                else
+                {
+                    using var source = empty(entry.Shape, dtype: entry.ScalarType);
+                    ReadInto(source, header, stream, name, entry);
+                    t.copy_(source);
+                }
             }
         return match;
     }
@@ -115,15 +121,24 @@ internal static class SafetensorsLoader
     static Tensor ReadTensor(SafetensorsHeader header, Stream stream, string name, SafetensorsHeader.Entry entry)
     {
         var tensor = empty(entry.Shape, dtype: entry.ScalarType);
+        try { ReadInto(tensor, header, stream, name, entry); }
+        catch
+        {
+            tensor.Dispose();
+            throw;
+        }
+        return tensor;
+    }
+
+    static void ReadInto(Tensor tensor, SafetensorsHeader header, Stream stream, string name, SafetensorsHeader.Entry entry)
+    {
         try
         {
             stream.Seek(header.DataStart + entry.Begin, SeekOrigin.Begin);
             tensor.ReadBytesFromStream(stream, ReadBuffer);
-            return tensor;
         }
-        catch (Exception e) when (e is IOException)
+        catch (IOException e)
         {
-            tensor.Dispose();
             throw new InvalidDataException($"Could not read tensor '{name}' ({entry.Describe()}) from {header.Source}: {e.Message}", e);
         }
     }
