@@ -26,12 +26,12 @@ public static class ModernBertConfigJson
     /// </summary>
     public static ModernBertConfig Parse(string json, string source = "config.json")
     {
-        try { return Parse(JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source} must hold a JSON object.")); }
+        try { return FromObject(JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source} must hold a JSON object.")); }
         catch (JsonException e) { throw new InvalidDataException($"{source} is not valid JSON: {e.Message}", e); }
         catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}", e); }
     }
 
-    static ModernBertConfig Parse(JsonObject o)
+    static ModernBertConfig FromObject(JsonObject o)
     {
         string modelType = Str(o, "model_type", "");
         if (modelType != "modernbert")

@@ -141,7 +141,7 @@ public sealed class ModernBertEncoder
         where TModel : nn.Module
     {
         var config = ModernBertConfigJson.Parse(Encoding.UTF8.GetString(reader.ReadBytes(SavedModel.ConfigStream)), reader.Describe(SavedModel.ConfigStream));
-        var tokenizer = ModernBertTokenizer.Load(reader.ReadBytes(TokenizerStream), reader.Describe(TokenizerStream));
+        var tokenizer = ModernBertTokenizer.FromBytes(reader.ReadBytes(TokenizerStream), reader.Describe(TokenizerStream));
         var encoder = new ModernBertEncoder(config, tokenizer, maxLength, bfloat16);
         var model = reader.ReadWeights(config.EncoderParameterCount(), () => encoder.Prepare(create(config)));
         return (encoder, model);

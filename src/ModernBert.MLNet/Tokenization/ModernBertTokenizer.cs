@@ -59,7 +59,7 @@ public sealed class ModernBertTokenizer
     }
 
     /// <summary>A <c>tokenizer.json</c>'s bytes (e.g. a model zip's entry), named <paramref name="source"/> in errors.</summary>
-    internal static ModernBertTokenizer Load(byte[] tokenizerJson, string source) =>
+    internal static ModernBertTokenizer FromBytes(byte[] tokenizerJson, string source) =>
         new(TokenizerJsonReader.Read(tokenizerJson, source), source);
 
     /// <summary>
