@@ -152,22 +152,22 @@ public sealed class SoakBenchmark : IBenchmark
             case "ModernBertClassifier":
                 return (ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.ModernBert(new ModernBertTextClassificationOptions
                 {
-                    Model = ModernBertSource.FromScratch(ModernBertSize.Tiny, maskedLmEpochs: 0), MaxLength = 128, Epochs = 1, Seed = 1,
+                    Sentence1ColumnName = "Text", Model = ModernBertSource.FromScratch(ModernBertSize.Tiny, maskedLmEpochs: 0), MaxLength = 128, Epochs = 1, Seed = 1,
                 })).Fit(train), "Score");
             case "ModernBertEmbeddings":
                 var classifier = ml.MulticlassClassification.Trainers.ModernBert(new ModernBertTextClassificationOptions
                 {
-                    Model = ModernBertSource.FromScratch(ModernBertSize.Tiny, maskedLmEpochs: 0), MaxLength = 128, Epochs = 1, Seed = 1,
+                    Sentence1ColumnName = "Text", Model = ModernBertSource.FromScratch(ModernBertSize.Tiny, maskedLmEpochs: 0), MaxLength = 128, Epochs = 1, Seed = 1,
                 }).Fit(ml.Transforms.Conversion.MapValueToKey("Label").Fit(train).Transform(train));
                 return (ml.Transforms.Text.ModernBertEmbeddings(classifier).Fit(train), "Features");
             case "BltClassifier":
-                return (ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Blt(new BltClassifierOptions
+                return (ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Blt(new BltTextClassificationOptions
                 {
-                    Sentence1ColumnName = "Text", MaxBytes = 512, Training = new BltTrainingOptions { Epochs = 1, Seed = 1 },
+                    Sentence1ColumnName = "Text", MaxBytes = 512, Model = BltSource.FromScratch(BltSize.Tiny), Epochs = 1, Seed = 1,
                 })).Fit(train), "Score");
             case "BltEmbeddings":
                 TorchSharp.torch.manual_seed(1);
-                return (ml.Transforms.Text.BltEmbeddings(new BltEmbeddingsOptions { Model = new BltModel(BltPresets.Config(BltPreset.Tiny)), MaxBytes = 512 }).Fit(train), "Features");
+                return (ml.Transforms.Text.BltEmbeddings(new BltEmbeddingsOptions { Model = new BltModel(BltSource.Preset(BltSize.Tiny)), MaxBytes = 512 }).Fit(train), "Features");
             default:
                 throw new ArgumentException($"unknown soak kind '{kind}'; known: {string.Join(", ", Kinds)}");
         }

@@ -16,7 +16,7 @@ public partial class MLModel
             OutputColumnName = "BitsPerByte",
             MaxBytes = 256,
             SequenceLength = 256,
-            Training = new BltTrainingOptions { Preset = BltPreset.Tiny, Epochs = 2, BatchSize = 8, LearningRate = 3e-3, Seed = 1, LogEvery = 10,
-                Precision = MLNetExt.Training.TrainingPrecision.BFloat16 },
+            Model = BltSource.FromScratch(BltSize.Tiny), Epochs = 2, BatchSize = 8, LearningRate = 3e-3, Seed = 1, LogEvery = 10,
+            Precision = MLNetExt.Training.TrainingPrecision.BFloat16,
         });
 }

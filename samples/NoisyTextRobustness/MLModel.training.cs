@@ -14,16 +14,14 @@ public partial class MLModel
     /// </summary>
     public static IEstimator<ITransformer> BuildBltPipeline(MLContext mlContext) =>
         mlContext.Transforms.Conversion.MapValueToKey(outputColumnName: "Label", inputColumnName: "Label")
-            .Append(mlContext.MulticlassClassification.Trainers.Blt(new BltClassifierOptions
+            .Append(mlContext.MulticlassClassification.Trainers.Blt(new BltTextClassificationOptions
             {
                 LabelColumnName = "Label",
                 Sentence1ColumnName = "Text",
                 MaxBytes = 256,
-                Training = new BltTrainingOptions
-                {
-                    Preset = BltPreset.Tiny, Epochs = 3, BatchSize = 16, LearningRate = 2e-3, Seed = 1, LogEvery = 25,
-                    Precision = TrainingPrecision.BFloat16,
-                },
+                Model = BltSource.FromScratch(BltSize.Tiny),
+                Epochs = 3, BatchSize = 16, LearningRate = 2e-3, Seed = 1, LogEvery = 25,
+                Precision = TrainingPrecision.BFloat16,
             }))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
 

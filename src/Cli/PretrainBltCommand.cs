@@ -58,6 +58,7 @@ sealed class PretrainBltCommand : IRunCommand
                     Precision = CliValues.Precision(parse.GetRequiredValue(precision)),
                     Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(checkpointEvery),
+                    ShowProgress = true,
                 };
                 options.Validate();
                 RunFolder.Record(dir, Name);
@@ -74,7 +75,7 @@ sealed class PretrainBltCommand : IRunCommand
         string path = Path.Combine(runDirectory, OptionsFile);
         var options = JsonSerializer.Deserialize<BltPretrainingOptions>(File.ReadAllText(path))
             ?? throw new InvalidDataException($"{path} holds no BLT pretraining options.");
-        return Report(BltPretraining.Run(options with { OutputDirectory = runDirectory, Devices = devices ?? options.Devices }, cancellationToken: cancellationToken));
+        return Report(BltPretraining.Run(options with { OutputDirectory = runDirectory, Devices = devices ?? options.Devices, ShowProgress = true }, cancellationToken: cancellationToken));
     }
 
     static int Report(BltPretrainingResult result)

@@ -52,6 +52,7 @@ sealed class PretrainMlmCommand : IRunCommand
                     MaskProbability = parse.GetValue(maskProbability),
                     Seed = parse.GetValue(seed),
                     CheckpointEvery = parse.GetValue(checkpointEvery),
+                    ShowProgress = true,
                 };
                 RunFolder.Record(dir, Name);
                 return Report(MaskedLmPretraining.Run(options, cancellationToken: ct));

@@ -62,8 +62,9 @@ public sealed class PackedInput : IDisposable
         InputIds = tensor(ids, device: Device);
         PositionIds = tensor(pos, device: Device);
         SequenceIds = tensor(seq, device: Device);
-        foreach (var kind in new[] { AttentionKind.Global, AttentionKind.Local })
-            rotary.TryAdd(config.RopeTheta(kind), Rotary.Tables(PositionIds, config.HeadDim, config.RopeTheta(kind)));
+        // One table pair per distinct theta: global and local layers often share theirs.
+        foreach (double theta in new[] { config.RopeTheta(AttentionKind.Global), config.RopeTheta(AttentionKind.Local) }.Distinct())
+            rotary[theta] = Rotary.Tables(PositionIds, config.HeadDim, theta);
         GlobalPlan = AttentionPlan.Global(Offsets, Device);
         LocalPlan = AttentionPlan.Local(Offsets, config.LocalHalfWindow, Device);
         this.paddedIndex = paddedIndex;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using MLNetExt.Training.Checkpoints;
 using MLNetExt.Training.Optim;
 using MLNetExt.Training.Parallel;
@@ -19,15 +21,49 @@ public sealed partial class Trainer<TModel, TBatch>
         SeedTorch(options.Seed);
         _replicas = new ReplicaSet<TModel>(task.CreateModel, devices, ComputeType, options.BucketBytes, task.DecaysWeight);
         _optimizer = new AdamW(_replicas.Groups, options.AdamW);
-        _state = new TrainerState(0, 0, 0, options.Seed, double.PositiveInfinity, -1, 0, 0, options.Schedule.ToString());
+        _state = new TrainerState(0, 0, 0, double.PositiveInfinity, -1, 0, 0, RunIdentity(options));
     }
 
     static void Validate(TrainerOptions o)
     {
-        if (o.Schedule.TotalSteps < 1) throw new ArgumentException($"Schedule.TotalSteps is {o.Schedule.TotalSteps}; train for at least one step.");
-        if (o.AccumulationSteps < 1) throw new ArgumentException($"AccumulationSteps is {o.AccumulationSteps}; it must be at least 1.");
-        if (o.MaxConsecutiveNonFinite < 1) throw new ArgumentException($"MaxConsecutiveNonFinite is {o.MaxConsecutiveNonFinite}; it must be at least 1.");
-        if (o.BucketBytes < sizeof(float)) throw new ArgumentException($"BucketBytes is {o.BucketBytes}; it must hold at least one float.");
+        var s = o.Schedule;
+        Require(s.TotalSteps >= 1, $"Schedule.TotalSteps is {s.TotalSteps}; train for at least one step.");
+        Require(double.IsFinite(s.PeakLr) && s.PeakLr > 0, $"Schedule.PeakLr is {s.PeakLr}; the learning rate must be a finite number > 0.");
+        Require(s.WarmupSteps >= 0, $"Schedule.WarmupSteps is {s.WarmupSteps}; it cannot be negative.");
+        Require(s.MinLrRatio is >= 0 and <= 1, $"Schedule.MinLrRatio is {s.MinLrRatio}; it must be in [0, 1].");
+        var a = o.AdamW;
+        Require(a.Beta1 is >= 0 and < 1 && a.Beta2 is >= 0 and < 1, $"AdamW betas are ({a.Beta1}, {a.Beta2}); each must be in [0, 1).");
+        Require(double.IsFinite(a.Epsilon) && a.Epsilon > 0, $"AdamW.Epsilon is {a.Epsilon}; it must be a finite number > 0.");
+        Require(double.IsFinite(a.WeightDecay) && a.WeightDecay >= 0, $"AdamW.WeightDecay is {a.WeightDecay}; it must be a finite number >= 0.");
+        Require(double.IsFinite(o.MaxGradNorm) && o.MaxGradNorm >= 0, $"MaxGradNorm is {o.MaxGradNorm}; it must be a finite number >= 0 (0 disables clipping).");
+        Require(o.AccumulationSteps >= 1, $"AccumulationSteps is {o.AccumulationSteps}; it must be at least 1.");
+        Require(o.MaxConsecutiveNonFinite >= 1, $"MaxConsecutiveNonFinite is {o.MaxConsecutiveNonFinite}; it must be at least 1.");
+        Require(o.BucketBytes >= sizeof(float), $"BucketBytes is {o.BucketBytes}; it must hold at least one float.");
+        Require(o.EvalEvery >= 0 && o.EarlyStoppingPatience >= 0 && o.CheckpointEvery >= 0,
+            $"EvalEvery ({o.EvalEvery}), EarlyStoppingPatience ({o.EarlyStoppingPatience}) and CheckpointEvery ({o.CheckpointEvery}) cannot be negative.");
+        Require(o.KeepCheckpoints >= 1, $"KeepCheckpoints is {o.KeepCheckpoints}; keep at least one.");
+    }
+
+    static void Require(bool ok, string message)
+    {
+        if (!ok) throw new ArgumentException(message);
+    }
+
+    /// <summary>
+    /// The caller's fingerprint plus everything in these options that changes the trajectory (devices do not: any
+    /// replica count takes the same steps). Invariant JSON, so the text is the same on every machine.
+    /// </summary>
+    static SortedDictionary<string, string> RunIdentity(TrainerOptions o)
+    {
+        var run = new SortedDictionary<string, string>(o.Fingerprint.ToDictionary(), StringComparer.Ordinal)
+        {
+            ["seed"] = o.Seed.ToString(CultureInfo.InvariantCulture),
+            ["schedule"] = $"{o.Schedule.GetType().Name} {JsonSerializer.Serialize(o.Schedule, o.Schedule.GetType())}",
+            ["optimizer"] = $"AdamW {JsonSerializer.Serialize(o.AdamW)}, clip {o.MaxGradNorm.ToString(CultureInfo.InvariantCulture)}",
+            ["precision"] = o.Precision.ToString(),
+            ["batches"] = $"{o.AccumulationSteps} per step, shuffled {o.Shuffle}",
+        };
+        return run;
     }
 
     static IGradientReducer CreateReducer(GradientBackend backend, Device[] devices)
@@ -97,18 +133,53 @@ public sealed partial class Trainer<TModel, TBatch>
     {
         if (store is null || _reducer.Rank != 0) return null;
         using var scope = NewDisposeScope(); // the optimizer state comes as per-parameter views
+        _savedStep = _state.Step;
         return store.Save(_replicas.Master, _optimizer.StateDict(), _state with { OptimizerSteps = _optimizer.StepCount });
+    }
+
+    long _savedStep = -1;
+
+    /// <summary>Resumes from the newest checkpoint, refusing one of another run; or, when not resuming, deletes what an older run left.</summary>
+    void ResumeOrStartOver(CheckpointStore? store)
+    {
+        if (store is null || _state.Step > 0) return;
+        if (!_options.Resume)
+        {
+            if (_reducer.Rank != 0) return;
+            store.Clear();
+            File.Delete(Path.Combine(_options.OutputDirectory!, MetricsFile));
+            return;
+        }
+        if (store.Latest() is not string latest) return;
+        var saved = CheckpointStore.ReadState(latest).Run ?? new Dictionary<string, string>();
+        var differences = _state.Run.Keys.Union(saved.Keys).Order(StringComparer.Ordinal)
+            .Where(key => saved.GetValueOrDefault(key) != _state.Run.GetValueOrDefault(key))
+            .Select(key => $"{key}: checkpoint '{saved.GetValueOrDefault(key) ?? "(none)"}', this run '{_state.Run.GetValueOrDefault(key) ?? "(none)"}'")
+            .ToList();
+        if (differences.Count > 0)
+            throw new InvalidOperationException($"Cannot resume from {latest}: it belongs to another run ({string.Join("; ", differences)}). " +
+                "Use another output folder, or turn Resume off to start over (which deletes these checkpoints).");
+        LoadCheckpoint(latest);
     }
 
     void LoadCheckpoint(string path)
     {
         var (optimizerState, state) = CheckpointStore.Load(path, _replicas.Master);
-        if (state.Seed != _options.Seed)
-            throw new InvalidOperationException($"Checkpoint {path} was trained with seed {state.Seed}, these options say {_options.Seed}; resuming would not replay the run.");
         _optimizer.LoadStateDict(optimizerState, state.OptimizerSteps);
         foreach (var t in optimizerState.Values) t.Dispose();
         _state = state;
+        _savedStep = state.Step;
         _replicas.CopyMasterToReplicas();
+    }
+
+    /// <summary>Throws naming a parameter when a master weight is NaN or infinite: such a model must never leave Fit.</summary>
+    void EnsureFiniteWeights()
+    {
+        using var scope = NewDisposeScope();
+        foreach (var (name, p) in _replicas.Master.named_parameters())
+            if (!isfinite(p).all().item<bool>())
+                throw new InvalidOperationException($"Training left non-finite weights (e.g. in '{name}' at step {_state.Step}); no model is returned. " +
+                    "Lower the learning rate, or check the weight decay, the data and the precision.");
     }
 
     public void Dispose()

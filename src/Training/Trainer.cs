@@ -101,8 +101,9 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
     }
 
     /// <summary>
-    /// Trains until the schedule's last step, early stopping, or cancellation (which saves a checkpoint first, then
-    /// throws <see cref="OperationCanceledException"/>). Resumes from the newest checkpoint when asked to.
+    /// Trains until the schedule's last step or early stopping, then checks that every weight is finite. A stop (the
+    /// token, or an <see cref="OperationCanceledException"/> from <paramref name="progress"/>) saves a checkpoint of
+    /// the last completed step first, then throws. Resumes from the newest checkpoint of the same run when asked to.
     /// </summary>
     public TrainingResult Fit(IReadOnlyList<TBatch> train, IReadOnlyList<TBatch>? eval = null,
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -110,9 +111,9 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
         if (train.Count == 0) throw new ArgumentException("The training data has no batches; there is nothing to train on.", nameof(train));
         if (eval is { Count: 0 }) throw new ArgumentException("The evaluation data has no batches; pass null to train without evaluation.", nameof(eval));
         var store = Checkpoints();
-        if (_options.Resume && _state.Step == 0 && store?.Latest() is string latest) LoadCheckpoint(latest);
+        ResumeOrStartOver(store);
         bool lead = _reducer.Rank == 0;
-        using var metrics = lead && _options.OutputDirectory is string dir ? new MetricsLog(Path.Combine(dir, "metrics.jsonl")) : null;
+        using var metrics = lead && _options.OutputDirectory is string dir ? new MetricsLog(Path.Combine(dir, MetricsFile)) : null;
         double peak = _options.PeakFlops ?? PeakFlops.Total(_replicas.Devices, ComputeType) * _reducer.WorldSize ?? double.NaN;
         var losses = new List<(long, double)>();
         var evals = new List<(long, double)>();
@@ -124,45 +125,54 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
 
         ConsoleReporter.Run(_options.ShowProgress && lead, _options.LogEvery, _state.Step, total, console =>
         {
-            while (_state.Step < total && !stoppedEarly)
+            try
             {
-                if (cancellationToken.IsCancellationRequested)
+                while (_state.Step < total && !stoppedEarly)
                 {
-                    lastCheckpoint = Save(store);
                     cancellationToken.ThrowIfCancellationRequested();
+                    var step = TrainStep(NextMicroBatches(train));
+                    if (!step.Applied)
+                    {
+                        skipped++;
+                        string warning = $"step {_state.Step}: non-finite loss {step.Loss} or gradient norm {step.GradNorm}; step skipped ({_state.NonFiniteStreak} in a row)";
+                        console.Warn(warning);
+                        metrics?.Warn(_state.Step, warning);
+                        if (_state.NonFiniteStreak >= _options.MaxConsecutiveNonFinite)
+                            throw new InvalidOperationException($"{_state.NonFiniteStreak} consecutive steps had a non-finite loss or gradient (last at step {_state.Step}); lower the learning rate or check the data and precision.");
+                        continue;
+                    }
+                    losses.Add((_state.Step, step.Loss));
+                    double? evalLoss = null;
+                    if (eval is not null && ((_options.EvalEvery > 0 && _state.Step % _options.EvalEvery == 0) || _state.Step == total))
+                    {
+                        evalLoss = Evaluate(eval);
+                        evals.Add((_state.Step, evalLoss.Value));
+                        stoppedEarly = UpdateEarlyStopping(evalLoss.Value);
+                    }
+                    bool atEnd = _state.Step == total || stoppedEarly;
+                    if ((_options.CheckpointEvery > 0 && _state.Step % _options.CheckpointEvery == 0) || (atEnd && _options.CheckpointAtEnd))
+                        lastCheckpoint = Save(store) ?? lastCheckpoint;
+                    double seconds = step.Total.TotalSeconds;
+                    var report = new TrainingProgress(_state.Step, total, step.Loss, step.LearningRate, step.GradNorm, step.Tokens,
+                        step.Tokens / seconds, step.Flops / seconds / peak, evalLoss, clock.Elapsed);
+                    metrics?.Write(report);
+                    console.Report(report);
+                    progress?.Report(report);
                 }
-                var step = TrainStep(NextMicroBatches(train));
-                if (!step.Applied)
-                {
-                    skipped++;
-                    string warning = $"step {_state.Step}: non-finite loss {step.Loss} or gradient norm {step.GradNorm}; step skipped ({_state.NonFiniteStreak} in a row)";
-                    console.Warn(warning);
-                    metrics?.Warn(_state.Step, warning);
-                    if (_state.NonFiniteStreak >= _options.MaxConsecutiveNonFinite)
-                        throw new InvalidOperationException($"{_state.NonFiniteStreak} consecutive steps had a non-finite loss or gradient (last at step {_state.Step}); lower the learning rate or check the data and precision.");
-                    continue;
-                }
-                losses.Add((_state.Step, step.Loss));
-                double? evalLoss = null;
-                if (eval is not null && ((_options.EvalEvery > 0 && _state.Step % _options.EvalEvery == 0) || _state.Step == total))
-                {
-                    evalLoss = Evaluate(eval);
-                    evals.Add((_state.Step, evalLoss.Value));
-                    stoppedEarly = UpdateEarlyStopping(evalLoss.Value);
-                }
-                if ((_options.CheckpointEvery > 0 && _state.Step % _options.CheckpointEvery == 0) || _state.Step == total || stoppedEarly)
-                    lastCheckpoint = Save(store) ?? lastCheckpoint;
-                double seconds = step.Total.TotalSeconds;
-                var report = new TrainingProgress(_state.Step, total, step.Loss, step.LearningRate, step.GradNorm, step.Tokens,
-                    step.Tokens / seconds, step.Flops / seconds / peak, evalLoss, clock.Elapsed);
-                metrics?.Write(report);
-                console.Report(report);
-                progress?.Report(report);
+            }
+            catch (OperationCanceledException)
+            {
+                // Whoever stops the run (token or progress callback), the steps taken so far are kept.
+                if (_state.Step > 0 && _savedStep != _state.Step) lastCheckpoint = Save(store) ?? lastCheckpoint;
+                throw;
             }
         });
         if (lead && _options.OutputDirectory is string outDir && losses.Count > 0) LossPlot.Save(Path.Combine(outDir, "loss.png"), losses, evals);
+        EnsureFiniteWeights();
         return new TrainingResult(_state.Step, losses, evals, _state.BestEvalLoss, _state.BestEvalStep, stoppedEarly, skipped, lastCheckpoint);
     }
+
+    const string MetricsFile = "metrics.jsonl";
 
     /// <summary>Mean loss per loss term over <paramref name="batches"/>, in eval mode, with fixed per-batch randomness.</summary>
     public double Evaluate(IReadOnlyList<TBatch> batches)

@@ -43,11 +43,22 @@ public sealed record TrainerOptions
     public double EarlyStoppingMinDelta { get; init; }
     /// <summary>Where metrics.jsonl, loss.png and checkpoints/ go; null writes nothing.</summary>
     public string? OutputDirectory { get; init; }
-    /// <summary>Save a checkpoint every this many steps (and at the end); 0 saves only at the end and on cancellation.</summary>
+    /// <summary>Save a checkpoint every this many steps; 0 saves none on the way. A stop always saves one.</summary>
     public int CheckpointEvery { get; init; }
+    /// <summary>Save a checkpoint after the last step (so that rerunning a finished run returns at once).</summary>
+    public bool CheckpointAtEnd { get; init; } = true;
     public int KeepCheckpoints { get; init; } = 3;
-    /// <summary>Continue from the newest complete checkpoint in OutputDirectory/checkpoints when there is one.</summary>
+    /// <summary>
+    /// Continue from the newest complete checkpoint in OutputDirectory/checkpoints when there is one; it must come
+    /// from the same run (same <see cref="Fingerprint"/>, seed, schedule and optimizer), else Fit refuses naming what
+    /// differs. False starts over: checkpoints and metrics already in the folder are deleted.
+    /// </summary>
     public bool Resume { get; init; } = true;
+    /// <summary>
+    /// What identifies the run besides these options (e.g. task, model config, data): named parts, compared part by
+    /// part with a checkpoint's before resuming from it.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Fingerprint { get; init; } = new Dictionary<string, string>();
     /// <summary>Steps with a NaN/inf loss or gradient are skipped; this many in a row is an error.</summary>
     public int MaxConsecutiveNonFinite { get; init; } = 5;
     /// <summary>Console output (live bar on a terminal, a line every <see cref="LogEvery"/> steps otherwise).</summary>

@@ -6,8 +6,9 @@ namespace Microsoft.ML;
 
 /// <summary>
 /// BLT in ML.NET's catalogs. Text columns may be String (UTF-8 encoded; lone surrogates become U+FFFD) or
-/// Vector&lt;Byte&gt; (raw bytes, any sequence). Every transformer scores in batches, lazily, and saves natively with
-/// <c>mlContext.Model.Save</c>.
+/// Vector&lt;Byte&gt; (raw bytes, any sequence). Trainers take the options every MLNetExt trainer shares
+/// (<see cref="MLNetExt.Training.MLNet.TextTrainerOptions"/>, checked when the method is called). Every transformer
+/// scores in batches, lazily, and saves natively with <c>mlContext.Model.Save</c>.
 /// </summary>
 public static class BltCatalog
 {
@@ -30,32 +31,33 @@ public static class BltCatalog
         new(CatalogUtils.GetEnvironment(catalog), options);
 
     /// <summary>
-    /// A BLT text classifier: PredictedLabel (key) and Score (class probabilities). Fine-tunes the BLT folder
-    /// <paramref name="modelPath"/>, or trains the tiny preset from scratch when it is null.
+    /// A BLT text classifier: PredictedLabel (Key) and Score (class probabilities). Column parameters are named and
+    /// ordered as ML.NET's <c>TextClassification</c> (BLT reads one text; there is no second sentence).
     /// </summary>
-    public static BltClassifierTrainer Blt(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
-        string labelColumnName = "Label", string sentence1ColumnName = "Sentence1", string scoreColumnName = "Score",
-        string predictedLabelColumnName = "PredictedLabel", string? modelPath = null, int epochs = 3, int batchSize = 16) =>
-        catalog.Blt(new BltClassifierOptions
+    /// <param name="model">The model: <see cref="BltSource.Pretrained"/> (a BLT folder) or <see cref="BltSource.FromScratch(BltSize)"/>; null: Small from scratch.</param>
+    /// <param name="validationSet">Scored after every epoch (validation loss in the log).</param>
+    public static BltTextClassificationTrainer Blt(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
+        string labelColumnName = "Label", string scoreColumnName = "Score", string outputColumnName = "PredictedLabel",
+        string sentence1ColumnName = "Sentence1", BltSource? model = null, int epochs = 3, IDataView? validationSet = null) =>
+        catalog.Blt(new BltTextClassificationOptions
         {
-            LabelColumnName = labelColumnName, Sentence1ColumnName = sentence1ColumnName, ScoreColumnName = scoreColumnName,
-            PredictedLabelColumnName = predictedLabelColumnName,
-            Training = new BltTrainingOptions { ModelPath = modelPath, Epochs = epochs, BatchSize = batchSize },
+            LabelColumnName = labelColumnName, ScoreColumnName = scoreColumnName, PredictedLabelColumnName = outputColumnName,
+            Sentence1ColumnName = sentence1ColumnName, Model = model ?? BltSource.FromScratch(), Epochs = epochs, ValidationSet = validationSet,
         });
 
-    public static BltClassifierTrainer Blt(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, BltClassifierOptions options) =>
+    public static BltTextClassificationTrainer Blt(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, BltTextClassificationOptions options) =>
         new(CatalogUtils.GetEnvironment(catalog), options);
 
     /// <summary>
-    /// Bits per byte (Single) of each row under a BLT byte LM that Fit trains on the training rows (the tiny preset
-    /// from scratch, or fine-tuning the BLT folder <paramref name="modelPath"/>): an anomaly / novelty score.
+    /// Bits per byte (Single) of each row under a BLT byte LM that Fit trains on the training rows: an anomaly /
+    /// novelty score.
     /// </summary>
+    /// <param name="model">The model: a BLT folder to fine-tune or a shape from scratch; null: Small from scratch.</param>
     public static BltBitsPerByteEstimator BltBitsPerByte(this TransformsCatalog.TextTransforms catalog, string outputColumnName = "BitsPerByte",
-        string inputColumnName = "Text", string? modelPath = null, int epochs = 3) =>
+        string inputColumnName = "Text", BltSource? model = null, int epochs = 3) =>
         catalog.BltBitsPerByte(new BltBitsPerByteOptions
         {
-            OutputColumnName = outputColumnName, InputColumnName = inputColumnName,
-            Training = new BltTrainingOptions { ModelPath = modelPath, Epochs = epochs },
+            OutputColumnName = outputColumnName, InputColumnName = inputColumnName, Model = model ?? BltSource.FromScratch(), Epochs = epochs,
         });
 
     public static BltBitsPerByteEstimator BltBitsPerByte(this TransformsCatalog.TextTransforms catalog, BltBitsPerByteOptions options) =>

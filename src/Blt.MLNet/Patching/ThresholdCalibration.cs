@@ -65,8 +65,8 @@ public static class ThresholdCalibration
     {
         var entropies = documents.Select(d =>
         {
-            using var h = entropyModel.Entropies(BltBatch.ForInference([d]));
-            return h.cpu().data<float>().ToArray();
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            return entropyModel.Entropies(BltBatch.ForInference([d])).cpu().data<float>().ToArray();
         }).ToList();
         return Calibrate(documents, entropies, targetMeanPatchSize, mode, maxPatchLength, tolerance);
     }

@@ -78,8 +78,8 @@ public sealed record BltPretrainingOptions
     public bool Resume { get; init; } = true;
     /// <summary>--threads: torch CPU threads; omitted, torch's default.</summary>
     public int? Threads { get; init; }
-    /// <summary>--quiet (sets false): no console progress.</summary>
-    public bool ShowProgress { get; init; } = true;
+    /// <summary>Console progress (the command line turns it on unless --quiet); off, progress goes only to the IProgress given to Run.</summary>
+    public bool ShowProgress { get; init; }
 
     /// <summary>Throws naming the flag when a value cannot work.</summary>
     public void Validate()

@@ -42,11 +42,43 @@ public sealed class BltTask : ITrainingTask<BltModel, BltBatch>
 
     public IReadOnlyList<BltBatch> Split(BltBatch batch, int parts) => ByteBatches.Split(batch, parts);
 
-    public ShardLoss Loss(BltModel model, BltBatch shard, Device device) =>
-        CountTokens(shard) == 0 ? NextByteLoss.None(device) : NextByteLoss.Sum(model.forward(shard), shard);
+    public ShardLoss Loss(BltModel model, BltBatch shard, Device device)
+    {
+        if (CountTokens(shard) == 0) return NextByteLoss.None(device);
+        var layout = model.Patch(shard);
+        if (patcher.NeedsEntropies) Observe(BltFlops.PerByte(Config, shard, layout).Total, ByteBatches.DocumentLengths(shard).Sum());
+        return NextByteLoss.Sum(model.Forward(shard, layout), shard);
+    }
 
-    public double FlopsPerToken(BltBatch batch) => FlopsPerByte(batch).Total;
+    /// <summary>
+    /// Exact for patching that needs no entropy model. Entropy patching would have to run the entropy model again
+    /// just to count, so it reports the byte-weighted mean over the shards trained so far (NaN before the first):
+    /// throughput telemetry one step behind, at no cost.
+    /// </summary>
+    public double FlopsPerToken(BltBatch batch)
+    {
+        if (!patcher.NeedsEntropies) return FlopsPerByte(batch).Total;
+        lock (_observed) return _observed.Bytes == 0 ? double.NaN : _observed.Flops / _observed.Bytes;
+    }
 
-    /// <summary>FLOPs per byte by stage, from the batch's patch layout under the frozen entropy model.</summary>
-    public BltFlopsPerByte FlopsPerByte(BltBatch batch) => BltFlops.PerByte(Config, batch, PatchLayout.Create(batch, patcher, entropyModel));
+    /// <summary>FLOPs per byte by stage, from the batch's patch layout (running the frozen entropy model when patching needs it).</summary>
+    public BltFlopsPerByte FlopsPerByte(BltBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        return BltFlops.PerByte(Config, batch, PatchLayout.Create(batch, patcher, entropyModel));
+    }
+
+    void Observe(double flopsPerByte, long bytes)
+    {
+        lock (_observed) (_observed.Flops, _observed.Bytes) = (_observed.Flops + (flopsPerByte * bytes), _observed.Bytes + bytes);
+    }
+
+    readonly Observed _observed = new();
+
+    /// <summary>FLOPs and bytes of the shards trained so far (replicas add to it concurrently).</summary>
+    sealed class Observed
+    {
+        public double Flops;
+        public long Bytes;
+    }
 }

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Data;
+using MLNetExt.Training;
 using MLNetExt.Training.MLNet;
 
 namespace MLNetExt.ModernBert.MLNet;
@@ -31,6 +32,17 @@ public sealed record ModernBertEmbeddingsOptions
     /// <summary>Score in bf16 (see <see cref="ModernBertEncoder.BFloat16"/> for the accuracy trade).</summary>
     public bool BFloat16 { get; init; }
     public ScoringOptions Scoring { get; init; } = new();
+
+    /// <summary>Throws naming the first option that cannot work.</summary>
+    internal void Validate()
+    {
+        OptionRange.NotBlank(this, nameof(OutputColumnName), OutputColumnName);
+        OptionRange.NotBlank(this, nameof(InputColumnName), InputColumnName);
+        OptionRange.Defined(this, nameof(Pooling), Pooling);
+        OptionRange.AtLeast(this, nameof(MaxLength), MaxLength, 2);
+        if (Scoring is null) throw OptionRange.Fail(this, nameof(Scoring), null, "scoring options");
+        Scoring.Validate();
+    }
 }
 
 /// <summary>
@@ -46,13 +58,19 @@ public sealed class ModernBertEmbeddingsEstimator : IEstimator<ModernBertEmbeddi
     /// <summary>Embeddings from the folder <see cref="ModernBertEmbeddingsOptions.ModelPath"/>.</summary>
     public ModernBertEmbeddingsEstimator(IHostEnvironment env, ModernBertEmbeddingsOptions options)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         (_env, _options) = (env, options);
         if (options.ModelPath is null) throw new ArgumentException("ModelPath must name a ModernBERT folder (or pass a fine-tuned model).", nameof(options));
     }
 
     /// <summary>Embeddings from the encoder of a fine-tuned model (its weights are copied; <see cref="ModernBertEmbeddingsOptions.ModelPath"/> is ignored).</summary>
     public ModernBertEmbeddingsEstimator(IHostEnvironment env, ModernBertEmbeddingsOptions options, ModernBertSequenceTransformer trained)
-        => (_env, _options, _trained) = (env, options, trained);
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        (_env, _options, _trained) = (env, options, trained);
+    }
 
     ColumnRequirement Input => ColumnRequirement.Text(_options.InputColumnName);
 
@@ -73,7 +91,7 @@ public sealed class ModernBertEmbeddingsEstimator : IEstimator<ModernBertEmbeddi
         var encoder = new ModernBertEncoder(config, tokenizer, _options.MaxLength, _options.BFloat16);
         var model = new ModernBertModel(config);
         if (_trained is null) ModernBertStart.LoadEncoder(model, _options.ModelPath!, "");
-        else ModernBertFineTuning.CopyWeights(_trained.Model.Model, model);
+        else ModelWeights.Copy(_trained.Model.Model, model);
         var settings = new ModernBertEmbeddingsSettings(_options.InputColumnName, _options.OutputColumnName, _options.Pooling, _options.Normalize, encoder.MaxLength, _options.BFloat16);
         return new ModernBertEmbeddingsTransformer(_env, settings, encoder, model, _options.Scoring);
     }

@@ -39,7 +39,7 @@ public sealed class ModernBertEncoder
     /// keeps 8 bits of mantissa, so scores differ from fp32 by about 1e-2 relative; argmax predictions rarely change.
     /// </summary>
     public bool BFloat16 { get; }
-    /// <summary>Rows cut to <see cref="MaxLength"/> so far (training and scoring).</summary>
+    /// <summary>Rows this encoder's model cut to <see cref="MaxLength"/> while scoring (training rows are counted in the training log).</summary>
     public long TruncatedRows => Interlocked.Read(ref _truncatedRows);
 
     public ModernBertEncoder(ModernBertConfig config, ModernBertTokenizer tokenizer, int maxLength, bool bfloat16)
@@ -71,7 +71,6 @@ public sealed class ModernBertEncoder
     public TokenizedRow Encode(string? text, string? pair)
     {
         var encoded = pair is null ? Tokenizer.Encode(text, MaxLength) : Tokenizer.EncodePair(text, pair, MaxLength);
-        if (encoded.TruncatedTokens > 0) Interlocked.Increment(ref _truncatedRows);
         return new TokenizedRow(Array.ConvertAll(encoded.Ids, id => (long)id), encoded.TruncatedTokens);
     }
 
@@ -93,13 +92,18 @@ public sealed class ModernBertEncoder
             ids.AddRange(piece.Select(id => (long)id));
         }
         ids.Add(Tokenizer.SepId);
-        if (truncated > 0) Interlocked.Increment(ref _truncatedRows);
         return new TokenizedWords([.. ids], [.. starts], words.Length, truncated);
     }
 
-    /// <summary>The input columns: <paramref name="text"/> and, when given, <paramref name="pair"/>, both String.</summary>
-    public static ColumnRequirement[] TextColumns(string text, string? pair) =>
-        pair is null ? [ColumnRequirement.Text(text)] : [ColumnRequirement.Text(text), ColumnRequirement.Text(pair)];
+    /// <summary>
+    /// The input columns: <paramref name="text"/> and, when given, <paramref name="pair"/>, both String. A trainer's
+    /// (<paramref name="fromOptions"/>) errors name the options that chose them.
+    /// </summary>
+    public static ColumnRequirement[] TextColumns(string text, string? pair, bool fromOptions = false)
+    {
+        var first = ColumnRequirement.Text(text) with { Option = fromOptions ? "Sentence1ColumnName" : null };
+        return pair is null ? [first] : [first, ColumnRequirement.Text(pair) with { Option = fromOptions ? "Sentence2ColumnName" : null }];
+    }
 
     /// <summary>Puts <paramref name="model"/> in eval mode in the scoring precision, on the CPU.</summary>
     public TModel Prepare<TModel>(TModel model) where TModel : nn.Module
@@ -155,11 +159,12 @@ public sealed class ModernBertEncoder
         finally { File.Delete(path); }
     }
 
-    /// <summary>A log line when a batch had rows cut to <see cref="MaxLength"/>.</summary>
+    /// <summary>Counts a scored batch's rows cut to <see cref="MaxLength"/>, with a log line when there are any.</summary>
     internal void ReportTruncation(IHost host, int rows)
     {
         if (rows == 0) return;
+        long total = Interlocked.Add(ref _truncatedRows, rows);
         using var channel = host.Start("Scoring");
-        channel.Info($"{rows} row(s) of this batch were truncated to {MaxLength} tokens ({TruncatedRows} so far).");
+        channel.Info($"{rows} row(s) of this batch were truncated to {MaxLength} tokens ({total} so far).");
     }
 }

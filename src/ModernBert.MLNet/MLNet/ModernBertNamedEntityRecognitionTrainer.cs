@@ -7,13 +7,22 @@ using MLNetExt.Training.Objectives;
 
 namespace MLNetExt.ModernBert.MLNet;
 
-/// <summary>Options of <see cref="ModernBertNamedEntityRecognitionTrainer"/>: columns and the shared training options.</summary>
+/// <summary>Options of <see cref="ModernBertNamedEntityRecognitionTrainer"/>: columns (ML.NET's text trainers' names and defaults) and the shared training options.</summary>
 public sealed record ModernBertNamedEntityRecognitionOptions : ModernBertTrainerOptions
 {
     /// <summary>Vector of Key: one tag per whitespace-separated word of the sentence (key 0 = no loss for that word).</summary>
     public string LabelColumnName { get; init; } = "Label";
-    public string Sentence1ColumnName { get; init; } = "Sentence";
     public string PredictedLabelColumnName { get; init; } = "PredictedLabel";
+    /// <summary>String: the sentence whose words are tagged.</summary>
+    public string Sentence1ColumnName { get; init; } = "Sentence";
+
+    internal override void Validate()
+    {
+        base.Validate();
+        foreach (var (option, name) in new[] { (nameof(LabelColumnName), LabelColumnName), (nameof(PredictedLabelColumnName), PredictedLabelColumnName),
+            (nameof(Sentence1ColumnName), Sentence1ColumnName) })
+            OptionRange.NotBlank(this, option, name);
+    }
 }
 
 /// <summary>
@@ -21,49 +30,64 @@ public sealed record ModernBertNamedEntityRecognitionOptions : ModernBertTrainer
 /// sentence and a Vector&lt;Key&gt; label with one tag per whitespace-separated word (e.g. from <c>MapValueToKey</c>
 /// over a string vector). Output: <c>PredictedLabel</c>, a vector of keys, one per word.
 /// </summary>
-public sealed class ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env, ModernBertNamedEntityRecognitionOptions options)
-    : IEstimator<ModernBertNamedEntityRecognitionTransformer>
+public sealed class ModernBertNamedEntityRecognitionTrainer : IEstimator<ModernBertNamedEntityRecognitionTransformer>
 {
-    ColumnRequirement Sentence => ColumnRequirement.Text(options.Sentence1ColumnName);
-    ColumnRequirement Label => new(options.LabelColumnName, "Vector<Key>", (_, isKey, isVector) => isKey && isVector);
+    readonly IHostEnvironment _env;
+    readonly ModernBertNamedEntityRecognitionOptions _options;
+
+    /// <summary>Checks every option (throwing naming the first bad one); nothing is read or trained until Fit.</summary>
+    public ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env, ModernBertNamedEntityRecognitionOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        (_env, _options) = (env, options);
+    }
+
+    ColumnRequirement Sentence => ColumnRequirement.Text(_options.Sentence1ColumnName) with { Option = nameof(_options.Sentence1ColumnName) };
+    ColumnRequirement Label => new(_options.LabelColumnName, "Vector<Key>", (_, isKey, isVector) => isKey && isVector) { Option = nameof(_options.LabelColumnName) };
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         Sentence.Check(inputSchema);
         Label.Check(inputSchema);
         var columns = inputSchema.ToDictionary(c => c.Name);
-        columns[options.PredictedLabelColumnName] = new SchemaShape.Column(options.PredictedLabelColumnName,
+        columns[_options.PredictedLabelColumnName] = new SchemaShape.Column(_options.PredictedLabelColumnName,
             SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.UInt32, isKey: true);
         return new SchemaShape(columns.Values);
     }
 
     public ModernBertNamedEntityRecognitionTransformer Fit(IDataView input)
     {
-        var sentence = Sentence.Find(input.Schema);
+        Sentence.Find(input.Schema);
         var labels = LabelKeys.FromKeys(Label.Find(input.Schema));
-        using var session = new TrainingSession(env, nameof(ModernBertNamedEntityRecognitionTrainer), options.CancellationToken);
-        var (source, tokenizer) = options.Model.Resolve();
+        using var session = new TrainingSession(_env, nameof(ModernBertNamedEntityRecognitionTrainer), _options);
+        var (source, tokenizer) = _options.Model.Resolve();
         var config = (source with { NumLabels = labels.Count }).Validate();
-        var encoder = new ModernBertEncoder(config, tokenizer, options.MaxLength, options.ScoreInBFloat16);
+        var encoder = new ModernBertEncoder(config, tokenizer, _options.MaxLength, _options.ScoreInBFloat16);
 
-        var train = ReadBatches(input, encoder, "training", session);
-        var validation = options.ValidationSet is IDataView v ? ReadBatches(v, encoder, "validation", session) : null;
-        var warmed = ModernBertWarmup.Encoder(session, options, config, tokenizer, train.SelectMany(b => b.Sequences).ToArray());
-        var task = new ModernBertTokenTask(config, () => ModernBertStart.Head(options.Model, config, c => new ModernBertForTokenClassification(c), warmed));
-        var model = new ModernBertForTokenClassification(config);
-        ModernBertFineTuning.Train(session, options, "fine-tuning", options.Epochs, options.LearningRate, task, train, validation, model);
-        var settings = new ModernBertNerSettings(options.Sentence1ColumnName, options.PredictedLabelColumnName, encoder.MaxLength, options.ScoreInBFloat16);
-        return new ModernBertNamedEntityRecognitionTransformer(env, settings, encoder, model, labels, options.Scoring);
+        var (train, data) = ReadBatches(input, encoder, "training", session);
+        if (train.Count == 0) throw new ArgumentException("The training data has no rows.", nameof(input));
+        var (validation, validationData) = _options.ValidationSet is IDataView v ? ReadBatches(v, encoder, "validation", session) : (null, null);
+        var fingerprint = ModernBertStart.Fingerprint($"{nameof(ModernBertNamedEntityRecognitionTrainer)}, tags {string.Join(", ", labels.Names)}",
+            _options, config, data, validationData);
+        var warmed = ModernBertWarmup.Run(session, _options, config, tokenizer, train.SelectMany(b => b.Sequences).ToArray(), fingerprint);
+        var task = new ModernBertTokenTask(config, () => ModernBertStart.Head(_options.Model, config, c => new ModernBertForTokenClassification(c), warmed?.Model));
+        var phase = new TrainingPhase("fine-tuning", TrainingPhase.TrainingFolder, _options.Epochs, _options.LearningRate, fingerprint);
+        var model = session.Train(phase, task, train, validation, () => new ModernBertForTokenClassification(config), warmed);
+        var settings = new ModernBertNerSettings(_options.Sentence1ColumnName, _options.PredictedLabelColumnName, encoder.MaxLength, _options.ScoreInBFloat16);
+        return new ModernBertNamedEntityRecognitionTransformer(_env, settings, encoder, model, labels, _options.Scoring);
     }
 
     /// <summary>Rows as packed batches with the tag on each word's first token (no loss elsewhere).</summary>
-    List<TokenBatch> ReadBatches(IDataView data, ModernBertEncoder encoder, string what, TrainingSession session)
+    (List<TokenBatch> Batches, string Fingerprint) ReadBatches(IDataView data, ModernBertEncoder encoder, string what, TrainingSession session)
     {
         var sentence = Sentence.Find(data.Schema);
         var label = Label.Find(data.Schema);
         var sequences = new List<long[]>();
         var targets = new List<long[]>();
         int truncated = 0;
+        using var fingerprint = new DataFingerprint();
         using (var cursor = data.GetRowCursor(new[] { sentence, label }))
         {
             var getText = cursor.GetGetter<ReadOnlyMemory<char>>(sentence);
@@ -84,9 +108,10 @@ public sealed class ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env
                     if (dense[w] != 0) perToken[words.WordStarts[w]] = dense[w] - 1;
                 sequences.Add(words.Ids);
                 targets.Add(perToken);
+                fingerprint.Add<long>(words.Ids, perToken);
             }
         }
         session.Report($"{what} data: {sequences.Count} rows, {sequences.Sum(s => (long)s.Length)} tokens; {truncated} truncated to {encoder.MaxLength} tokens.");
-        return TokenBatch.Pack(sequences, targets, options.TokenBudget);
+        return (TokenBatch.Pack(sequences, targets, _options.TokenBudget), fingerprint.ToString());
     }
 }

@@ -1,4 +1,6 @@
-using MLNetExt.ModernBert.Training;
+using System.Globalization;
+using MLNetExt.Training;
+using MLNetExt.Training.MLNet;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -16,7 +18,7 @@ static class ModernBertStart
     {
         var head = create(config);
         if (source.Folder is string folder) LoadEncoder(head, folder, "model.");
-        if (warmedEncoder is not null) ModernBertFineTuning.CopyWeights(warmedEncoder, head, "model.");
+        if (warmedEncoder is not null) ModelWeights.Copy(warmedEncoder, head, "model.");
         return head;
     }
 
@@ -29,4 +31,17 @@ static class ModernBertStart
         if (missing.Length > 0)
             throw new InvalidDataException($"{weights} lacks {missing.Length} encoder tensor(s), e.g. {string.Join(", ", missing.Take(3))}; is it a ModernBERT checkpoint?");
     }
+
+    /// <summary>
+    /// What identifies a Fit for resuming (<see cref="TrainerOptions.Fingerprint"/>): the task and its classes, where
+    /// the weights start (folder, shape, warm-up), the training data and the validation data early stopping watches.
+    /// </summary>
+    public static Dictionary<string, string> Fingerprint(string task, ModernBertTrainerOptions o, ModernBertConfig config, string data, string? validation) => new()
+    {
+        ["task"] = task,
+        ["model"] = string.Create(CultureInfo.InvariantCulture,
+            $"{o.Model.Folder ?? "from scratch"}, config {DataFingerprint.Of(ModernBertConfigJson.ToJson(config, "ModernBert"))}, masked-LM warm-up {o.Model.MaskedLmEpochs} epochs at {o.MaskedLmLearningRate}"),
+        ["data"] = data,
+        ["validation"] = validation is null ? "none" : $"{validation}, patience {o.EarlyStoppingPatience}",
+    };
 }

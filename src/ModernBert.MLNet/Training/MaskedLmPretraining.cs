@@ -27,8 +27,8 @@ public static class MaskedLmPretraining
     {
         Directory.CreateDirectory(options.OutputDirectory);
         string saved = Path.Combine(options.OutputDirectory, OptionsFile);
-        // Devices may change between sessions (the trajectory does not depend on them); nothing else may.
-        if (File.Exists(saved) && ReadOptions(options.OutputDirectory) with { Devices = options.Devices, OutputDirectory = options.OutputDirectory } != options)
+        // Devices and console output may change between sessions (the trajectory does not depend on them); nothing else may.
+        if (File.Exists(saved) && ReadOptions(options.OutputDirectory) with { Devices = options.Devices, OutputDirectory = options.OutputDirectory, ShowProgress = options.ShowProgress } != options)
             throw new InvalidOperationException($"{options.OutputDirectory} holds a run with other options ({saved}); resume it, or choose another output folder.");
         File.WriteAllText(saved, JsonSerializer.Serialize(options, Json));
 
@@ -45,6 +45,8 @@ public static class MaskedLmPretraining
             Seed = options.Seed,
             OutputDirectory = options.OutputDirectory,
             CheckpointEvery = options.CheckpointEvery,
+            CheckpointAtEnd = options.CheckpointEvery > 0,
+            ShowProgress = options.ShowProgress,
         };
         var steps = new List<TrainingProgress>();
         var recorder = new Progress(steps, progress);

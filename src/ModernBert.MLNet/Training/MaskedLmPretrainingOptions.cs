@@ -29,5 +29,8 @@ public sealed record MaskedLmPretrainingOptions
     public int WarmupSteps { get; init; } = 100;
     public double MaskProbability { get; init; } = 0.3;
     public int Seed { get; init; }
+    /// <summary>Steps between checkpoints; 0 saves none (except when a stop interrupts the run, so it can resume).</summary>
     public int CheckpointEvery { get; init; } = 100;
+    /// <summary>Console progress (the command line turns it on); off, progress goes only to the IProgress given to Run.</summary>
+    public bool ShowProgress { get; init; }
 }

@@ -48,19 +48,32 @@ public sealed class CheckpointStore
     /// <summary>The newest complete checkpoint directory, or null. Temporary and incomplete directories are ignored.</summary>
     public string? Latest() => Complete().LastOrDefault().Path;
 
-    /// <summary>Reads a checkpoint: model weights into <paramref name="model"/>, and the optimizer tensors and trainer state returned.</summary>
-    public static (Dictionary<string, Tensor> OptimizerState, TrainerState State) Load(string checkpoint, nn.Module model)
+    /// <summary>Reads a checkpoint's trainer.json (nothing else), e.g. to check the run it belongs to before loading it.</summary>
+    public static TrainerState ReadState(string checkpoint)
     {
         string statePath = Path.Combine(checkpoint, StateFile);
-        TrainerState state;
         try
         {
-            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), JsonOptions)
+            return JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), JsonOptions)
                 ?? throw new InvalidDataException($"{statePath} is empty.");
         }
         catch (JsonException e) { throw new InvalidDataException($"{statePath} is not a valid trainer state: {e.Message}", e); }
+    }
+
+    /// <summary>Reads a checkpoint: model weights into <paramref name="model"/>, and the optimizer tensors and trainer state returned.</summary>
+    public static (Dictionary<string, Tensor> OptimizerState, TrainerState State) Load(string checkpoint, nn.Module model)
+    {
+        var state = ReadState(checkpoint);
         SafetensorsLoader.Load(model, Path.Combine(checkpoint, ModelFile));
         return (SafetensorsLoader.ReadAll(Path.Combine(checkpoint, OptimizerFile)), state);
+    }
+
+    /// <summary>Deletes every checkpoint, complete or not (a run that starts over must not leave older ones to be picked).</summary>
+    public void Clear()
+    {
+        if (!Directory.Exists(_directory)) return;
+        foreach (var path in Directory.EnumerateDirectories(_directory, Prefix + "*").Concat(Directory.EnumerateDirectories(_directory, ".tmp-*")))
+            Directory.Delete(path, recursive: true);
     }
 
     IEnumerable<(long Step, string Path)> Complete()

@@ -3,15 +3,15 @@ namespace MLNetExt.Training.Checkpoints;
 /// <summary>
 /// Everything besides tensors that a resumed run needs to continue the exact trajectory; stored as trainer.json.
 /// Randomness needs no saved state: masking and dropout are reseeded from (Seed, Step) every step, and the data
-/// order of each epoch from (Seed, epoch).
+/// order of each epoch from (Seed, epoch). <see cref="Run"/> identifies the run (task, model, data, seed, schedule,
+/// optimizer): a checkpoint resumes only a run with the same identity.
 /// </summary>
 public sealed record TrainerState(
     long Step,
     long OptimizerSteps,
     long MicroBatchesConsumed,
-    int Seed,
     double BestEvalLoss,
     long BestEvalStep,
     int EvalsWithoutImprovement,
     int NonFiniteStreak,
-    string Schedule);
+    IReadOnlyDictionary<string, string> Run);

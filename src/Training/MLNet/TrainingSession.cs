@@ -1,36 +1,44 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
-using MLNetExt.Training.Telemetry;
 using TorchSharp;
 
 namespace MLNetExt.Training.MLNet;
 
 /// <summary>
-/// What an estimator's Fit needs from ML.NET: a host and channel for progress (shown by <c>MLContext.Log</c>), the
-/// torch device <c>MLContext.GpuDeviceId</c>/<c>FallbackToCpu</c> ask for, and cancellation by a token or by
-/// ML.NET's own cancellation of the context (internal <c>MLContext.CancelExecution</c>, which AutoML uses).
+/// What a trainer's Fit needs from ML.NET and runs in the engine: a host and channel for progress (shown by
+/// <c>MLContext.Log</c>), the torch device <c>MLContext.GpuDeviceId</c>/<c>FallbackToCpu</c> ask for, the seed, and
+/// <see cref="Train"/>, which runs one phase with the options mapped once (<see cref="TextTrainerOptions.ToTrainerOptions"/>).
+/// Training stops on the options' token or on ML.NET's own cancellation of the context (internal in ML.NET 5,
+/// used by AutoML).
 /// </summary>
-public sealed class TrainingSession : IDisposable
+internal sealed class TrainingSession : IDisposable
 {
-    readonly CancellationToken _cancellation;
+    readonly IHostEnvironment _env;
+    readonly TextTrainerOptions _options;
 
     public IHost Host { get; }
     public IChannel Channel { get; }
     public torch.Device Device { get; }
 
-    public TrainingSession(IHostEnvironment env, string component, CancellationToken cancellation = default)
+    public TrainingSession(IHostEnvironment env, string component, TextTrainerOptions options)
     {
         ArgumentNullException.ThrowIfNull(env);
-        _cancellation = cancellation;
+        (_env, _options) = (env, options);
         Host = env.Register(component);
         Channel = Host.Start("Training");
         Device = SelectDevice(env, Channel);
     }
 
-    /// <summary>Throws <see cref="OperationCanceledException"/> once the context or the token is cancelled; call once per step.</summary>
+    /// <summary>The options' seed, else the MLContext's, else 0.</summary>
+    public int Seed => _options.Seed ?? ((IHostEnvironmentInternal)_env).Seed ?? 0;
+
+    /// <summary>The device name <see cref="TrainerOptions.Devices"/> takes for <see cref="Device"/>.</summary>
+    public string DeviceName => Device.type == DeviceType.CUDA ? $"cuda:{Device.index}" : "cpu";
+
+    /// <summary>Throws <see cref="OperationCanceledException"/> once the context or the token is cancelled.</summary>
     public void ThrowIfCancelled()
     {
-        _cancellation.ThrowIfCancellationRequested();
+        _options.CancellationToken.ThrowIfCancellationRequested();
         Host.CheckAlive();  // hosts, not the MLContext itself, see the context's cancellation
     }
 
@@ -38,24 +46,29 @@ public sealed class TrainingSession : IDisposable
     public void Report(string message) => Channel.Info(message);
 
     /// <summary>
-    /// Progress for <see cref="Trainer{TModel, TBatch}.Fit"/>: a line on the channel every <paramref name="every"/>
-    /// steps (and the last), and a cancellation check after every step, so <c>MLContext.CancelExecution()</c> stops
-    /// training between steps.
+    /// Trains <paramref name="task"/> on <paramref name="train"/> (evaluating <paramref name="validation"/> after each
+    /// epoch) and returns the result copied into a model <paramref name="create"/> builds (the engine's copy is freed).
+    /// <paramref name="startWeights"/>, what the task copies its first weights from, is disposed once every replica
+    /// holds them.
     /// </summary>
-    public IProgress<TrainingProgress> TrainerProgress(int every = 10) => new StepReporter(this, Math.Max(1, every));
-
-    /// <summary>The device name <see cref="TrainerOptions.Devices"/> takes for <see cref="Device"/>.</summary>
-    public string DeviceName => Device.type == DeviceType.CUDA ? $"cuda:{Device.index}" : "cpu";
-
-    /// <summary>Synchronous, unlike <see cref="Progress{T}"/>, so the cancellation check runs on the training thread.</summary>
-    sealed class StepReporter(TrainingSession session, int every) : IProgress<TrainingProgress>
+    public TResult Train<TModel, TBatch, TResult>(TrainingPhase phase, ITrainingTask<TModel, TBatch> task, IReadOnlyList<TBatch> train,
+        IReadOnlyList<TBatch>? validation, Func<TResult> create, IDisposable? startWeights = null)
+        where TModel : torch.nn.Module where TResult : torch.nn.Module
     {
-        public void Report(TrainingProgress p)
+        if (train.Count == 0) throw new ArgumentException($"{phase.Name}: the training data has no rows to learn from.");
+        var engine = _options.ToTrainerOptions(this, phase, train.Count, validation is not null);
+        TrainingResult outcome;
+        using (var trainer = new Trainer<TModel, TBatch>(task, engine))
         {
-            if (p.Step % every == 0 || p.Step == p.TotalSteps)
-                session.Report($"step {p.Step}/{p.TotalSteps}: loss {p.Loss:F4}, lr {p.LearningRate:E2}, {p.TokensPerSecond:N0} tokens/s" +
-                    (p.EvalLoss is double eval ? $", eval loss {eval:F4}" : ""));
-            session.ThrowIfCancelled();
+            startWeights?.Dispose();
+            Report($"{phase.Name}: {train.Count} batches per epoch, {engine.Schedule.TotalSteps} steps on {string.Join(", ", engine.Devices)}" +
+                (engine.OutputDirectory is string dir ? $", run folder {dir}" : ""));
+            outcome = trainer.Fit(train, validation, new EpochReporter(this, phase, train.Count, _options.LogEvery, _options.Progress), _options.CancellationToken);
+            if (outcome.StoppedEarly)
+                Report($"{phase.Name}: stopped early at step {outcome.FinalStep}; best validation loss {outcome.BestEvalLoss:F4} at step {outcome.BestEvalStep}.");
+            var result = create();
+            ModelWeights.Copy(trainer.Model, result);
+            return result;
         }
     }
 

@@ -20,7 +20,7 @@ public sealed class BltParameterCountTests
         yield return [tiny with { EncoderConfig = tiny.EncoderConfig with { CrossAttnAllLayers = true, NumKeyValueHeads = 1 }, DecoderConfig = tiny.DecoderConfig with { CrossAttnAllLayers = false } }];
         // Encoder width x k equal to the global width: the projection into the global model is an identity.
         yield return [tiny with { GlobalConfig = tiny.GlobalConfig with { HiddenSize = 64, IntermediateSize = 96 }, EncoderConfig = tiny.EncoderConfig with { HiddenSizeGlobal = 64 }, DecoderConfig = tiny.DecoderConfig with { HiddenSizeGlobal = 64 } }];
-        yield return [BltPresets.Config(BltPreset.Tiny)];
+        yield return [BltSource.Preset(BltSize.Tiny)];
     }
 
     [TestMethod]

@@ -113,7 +113,7 @@ public sealed class EstimatorTests
     {
         var ml = new MLContext(seed: 1);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        var estimator = new ToyClassifierEstimator(ml, new ToyClassifierOptions { Epochs = 5_000, Cancellation = cancel.Token });
+        var estimator = new ToyClassifierEstimator(ml, new ToyClassifierOptions { Epochs = 5_000, CancellationToken = cancel.Token });
         Assert.Throws<OperationCanceledException>(() => estimator.Fit(ToyData.Load(ml, 60)));
     }
 
@@ -123,13 +123,13 @@ public sealed class EstimatorTests
         var ml = new MLContext(seed: 1) { GpuDeviceId = 0, FallbackToCpu = false };
         if (TorchSharp.torch.cuda.is_available())
         {
-            using var session = new TrainingSession(ml, "test");
+            using var session = new TrainingSession(ml, "test", new ToyClassifierOptions());
             Assert.AreEqual(TorchSharp.DeviceType.CUDA, session.Device.type);
             return;
         }
-        StringAssert.Contains(Assert.Throws<InvalidOperationException>(() => new TrainingSession(ml, "test")).Message, "FallbackToCpu is false");
+        StringAssert.Contains(Assert.Throws<InvalidOperationException>(() => new TrainingSession(ml, "test", new ToyClassifierOptions())).Message, "FallbackToCpu is false");
         ml.FallbackToCpu = true;
-        using var fallback = new TrainingSession(ml, "test");
+        using var fallback = new TrainingSession(ml, "test", new ToyClassifierOptions());
         Assert.AreEqual(TorchSharp.DeviceType.CPU, fallback.Device.type);
     }
 }

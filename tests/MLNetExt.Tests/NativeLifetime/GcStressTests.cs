@@ -80,7 +80,7 @@ public sealed class GcStressTests
     {
         var ml = new MLContext(seed: 1);
         var data = ToyData.Load(ml, 60);
-        var options = BltMLNetData.Classifier(epochs: 2) with { Training = BltMLNetData.QuickTraining(2) with { BatchSize = 2 } };
+        var options = BltMLNetData.Classifier(epochs: 2) with { BatchSize = 2 };
         AssertSameUnderStress(() => Scores(ml, ml.MulticlassClassification.Trainers.Blt(options).Fit(data), "Score", 30));
     }
 

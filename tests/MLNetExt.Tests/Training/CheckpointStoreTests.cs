@@ -11,8 +11,8 @@ public sealed class CheckpointStoreTests
 
     static string SavedCheckpoint(string dir, ToyModel model)
     {
-        var state = new TrainerState(Step: 3, OptimizerSteps: 3, MicroBatchesConsumed: 3, Seed: 1, BestEvalLoss: double.PositiveInfinity,
-            BestEvalStep: 0, EvalsWithoutImprovement: 0, NonFiniteStreak: 0, Schedule: "none");
+        var state = new TrainerState(Step: 3, OptimizerSteps: 3, MicroBatchesConsumed: 3, BestEvalLoss: double.PositiveInfinity,
+            BestEvalStep: 0, EvalsWithoutImprovement: 0, NonFiniteStreak: 0, Run: new Dictionary<string, string>());
         var optimizer = model.named_parameters().ToDictionary(p => "exp_avg." + p.name, p => zeros_like(p.parameter));
         return new CheckpointStore(dir, keepLast: 1).Save(model, optimizer, state);
     }

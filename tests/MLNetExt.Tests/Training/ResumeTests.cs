@@ -97,7 +97,7 @@ public sealed class ResumeTests
         {
             var store = new CheckpointStore(dir, keepLast: 2);
             using var model = new ToyTask().CreateModel(TorchSharp.torch.CPU);
-            var state = new TrainerState(0, 0, 0, 1, double.PositiveInfinity, -1, 0, 0, "s");
+            var state = new TrainerState(0, 0, 0, double.PositiveInfinity, -1, 0, 0, new Dictionary<string, string>());
             for (long step = 1; step <= 3; step++) store.Save(model, new Dictionary<string, TorchSharp.torch.Tensor>(), state with { Step = step });
             CollectionAssert.AreEquivalent(new[] { "step-000000002", "step-000000003" },
                 Directory.GetDirectories(dir).Select(Path.GetFileName).ToArray());

@@ -8,7 +8,7 @@ namespace MLNetExt.Tests.Blt.MLNet;
 [TestClass]
 public sealed class BltBitsPerByteTests
 {
-    static BltBitsPerByteOptions Quick(int epochs = 3) => new() { SequenceLength = 64, MaxBytes = 200, Training = BltMLNetData.QuickTraining(epochs) with { LearningRate = 1e-2 } };
+    static BltBitsPerByteOptions Quick(int epochs = 3) => BltMLNetData.BitsPerByte(epochs) with { SequenceLength = 64, MaxBytes = 200, LearningRate = 1e-2 };
 
     [TestMethod]
     public void BitsPerByteEqualsTheCoreModelLossOfEachRow()

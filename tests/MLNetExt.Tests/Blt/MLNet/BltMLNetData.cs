@@ -23,10 +23,16 @@ static class BltMLNetData
 
     public static IDataView Texts(MLContext ml, IEnumerable<string> texts) => ml.Data.LoadFromEnumerable(texts.Select(t => new TextRow { Text = t }));
 
-    /// <summary>Tiny preset, few steps, one thread: seconds on a CPU.</summary>
-    public static BltTrainingOptions QuickTraining(int epochs = 2) => new() { Preset = BltPreset.Tiny, Epochs = epochs, BatchSize = 8, LearningRate = 3e-3, Seed = 1 };
+    /// <summary>Tiny preset, few steps: seconds on a CPU.</summary>
+    public static BltTextClassificationOptions Classifier(int epochs = 2) => new()
+    {
+        Sentence1ColumnName = "Text", MaxBytes = 64, Model = BltSource.FromScratch(BltSize.Tiny), Epochs = epochs, BatchSize = 8, LearningRate = 3e-3, Seed = 1,
+    };
 
-    public static BltClassifierOptions Classifier(int epochs = 2) => new() { Sentence1ColumnName = "Text", MaxBytes = 64, Training = QuickTraining(epochs) };
+    public static BltBitsPerByteOptions BitsPerByte(int epochs = 2) => new()
+    {
+        Model = BltSource.FromScratch(BltSize.Tiny), Epochs = epochs, BatchSize = 8, LearningRate = 3e-3, Seed = 1,
+    };
 
     public static BltModel TinyModel()
     {

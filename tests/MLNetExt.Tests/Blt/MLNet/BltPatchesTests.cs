@@ -86,7 +86,7 @@ public sealed class BltPatchesTests
     public void ABltWithoutAnEntropyModelIsRefusedByName()
     {
         var ml = new MLContext(seed: 1);
-        var model = new BltModel(BltPresets.Config(BltPreset.Tiny));
+        var model = new BltModel(BltSource.Preset(BltSize.Tiny));
         var error = Assert.Throws<ArgumentException>(() => ml.Transforms.Text.BltPatches(new BltPatchesOptions { Model = model }).Fit(BltMLNetData.Texts(ml, ["x"])));
         StringAssert.Contains(error.Message, "no entropy model");
     }

@@ -21,7 +21,7 @@ public sealed class BltPersistenceTests
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
             .Append(ml.Transforms.Text.BltPatches(new BltPatchesOptions { Model = tiny }))
             .Append(ml.Transforms.Text.BltEmbeddings(new BltEmbeddingsOptions { Model = tiny }))
-            .Append(ml.Transforms.Text.BltBitsPerByte(new BltBitsPerByteOptions { SequenceLength = 32, Training = BltMLNetData.QuickTraining(1) }))
+            .Append(ml.Transforms.Text.BltBitsPerByte(BltMLNetData.BitsPerByte(1) with { SequenceLength = 32 }))
             .Append(ml.MulticlassClassification.Trainers.Blt(BltMLNetData.Classifier(epochs: 1)))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedText", "PredictedLabel"));
         return (ml, pipeline.Fit(data), data);

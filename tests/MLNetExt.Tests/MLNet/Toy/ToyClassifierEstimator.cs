@@ -6,18 +6,17 @@ using static TorchSharp.torch;
 
 namespace MLNetExt.Tests.MLNet.Toy;
 
-public sealed record ToyClassifierOptions
+/// <summary>A model's options on the shared training options, as ModernBERT's and BLT's are.</summary>
+public sealed record ToyClassifierOptions : TextTrainerOptions
 {
+    public ToyClassifierOptions() : base(learningRate: 0.1) => Epochs = 30;
+
     public string TextColumnName { get; init; } = "Text";
     public string LabelColumnName { get; init; } = "Label";
     public string PredictedLabelColumnName { get; init; } = "PredictedLabel";
     public string ScoreColumnName { get; init; } = "Score";
     public int Dim { get; init; } = 8;
-    public int Epochs { get; init; } = 30;
     public int BatchRows { get; init; } = 8;
-    public double LearningRate { get; init; } = 0.1;
-    public ScoringOptions Scoring { get; init; } = new();
-    public CancellationToken Cancellation { get; init; }
 }
 
 /// <summary>Trains a <see cref="ToyModel"/> the way a real model's estimator would use the shared helpers.</summary>
@@ -42,7 +41,7 @@ public sealed class ToyClassifierEstimator(IHostEnvironment env, ToyClassifierOp
     {
         var text = Text.Find(input.Schema);
         var label = Label.Find(input.Schema);
-        using var session = new TrainingSession(env, nameof(ToyClassifierEstimator), options.Cancellation);
+        using var session = new TrainingSession(env, nameof(ToyClassifierEstimator), options);
         var labels = LabelKeys.Collect(input, options.LabelColumnName);
         var (items, classes) = ReadRows(input, text, label, labels);
         var config = new ToyConfig(Vocab, options.Dim, labels.Count);

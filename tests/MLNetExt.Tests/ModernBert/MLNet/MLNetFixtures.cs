@@ -21,7 +21,7 @@ static class MLNetFixtures
 
     public static ModernBertTextClassificationOptions Classifier(int epochs = 8) => new()
     {
-        Model = TinySource, Epochs = epochs, LearningRate = 3e-3, MaxLength = 64, TokenBudget = 96, Seed = 1,
+        Sentence1ColumnName = "Text", Model = TinySource, Epochs = epochs, LearningRate = 3e-3, MaxLength = 64, TokenBudget = 96, Seed = 1,
     };
 
     /// <summary>Pairs whose similarity is 1 when both sentences are digits, 0 otherwise.</summary>

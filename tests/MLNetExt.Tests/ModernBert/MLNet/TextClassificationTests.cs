@@ -127,7 +127,7 @@ public sealed class TextClassificationTests
         };
         ml.MulticlassClassification.Trainers.ModernBert(options).Fit(ToyData.Load(ml, 12));
         Assert.HasCount(3, lines, string.Join("\n", lines));
-        StringAssert.Contains(lines[0], "MLM warm-up epoch 1/1: training loss");
+        StringAssert.Contains(lines[0], "masked-LM warm-up epoch 1/1: training loss");
         StringAssert.Contains(lines[2], "fine-tuning epoch 2/2: training loss");
         StringAssert.Contains(lines[2], "validation loss");
     }

@@ -5,35 +5,35 @@ using MLNetExt.Blt.MLNet;
 using MLNetExt.Training.MLNet;
 using static TorchSharp.torch;
 
-[assembly: LoadableClass(typeof(ITransformer), typeof(BltClassifierTransformer), null, typeof(SignatureLoadModel),
-    "BLT text classifier", BltClassifierTransformer.LoaderSignature)]
+[assembly: LoadableClass(typeof(ITransformer), typeof(BltTextClassificationTransformer), null, typeof(SignatureLoadModel),
+    "BLT text classification", BltTextClassificationTransformer.LoaderSignature)]
 
 namespace MLNetExt.Blt.MLNet;
 
-/// <summary>The columns a BLT classifier writes, saved beside its config.</summary>
-public sealed record BltClassifierColumns(string PredictedLabel, string Score);
+/// <summary>The columns a BLT text classifier writes, saved beside its config.</summary>
+public sealed record BltTextClassificationColumns(string PredictedLabel, string Score);
 
 /// <summary>
 /// Scores text with a trained <see cref="BltForSequenceClassification"/>: PredictedLabel (a key over the training
 /// classes) and Score (class probabilities). Saved as <c>Input.json</c>, <c>Columns.json</c>, <c>Labels.json</c>,
 /// <c>Config.json</c> (HF BLT config.json) and <c>Weights.safetensors</c> (<c>blt.*</c> HF keys, <c>classifier.*</c>).
 /// </summary>
-public sealed class BltClassifierTransformer : BltTransformer<float[]>
+public sealed class BltTextClassificationTransformer : BltTransformer<float[]>
 {
     public const string LoaderSignature = "MLNetExtBltClassifier";
     const string ColumnsStream = "Columns.json";
     const string LabelsStream = "Labels.json";
 
-    readonly BltClassifierColumns _columns;
+    readonly BltTextClassificationColumns _columns;
     readonly LabelKeys _labels;
     readonly ScoreColumn<float[]>[] _outputs;
 
     public BltForSequenceClassification Model { get; }
     public IReadOnlyList<string> Classes => _labels.Names;
 
-    internal BltClassifierTransformer(IHostEnvironment env, BltInput input, BltClassifierColumns columns, LabelKeys labels,
+    internal BltTextClassificationTransformer(IHostEnvironment env, BltInput input, BltTextClassificationColumns columns, LabelKeys labels,
         BltForSequenceClassification model, ScoringOptions scoring)
-        : base(env, nameof(BltClassifierTransformer), input, model.Config.BytePositions, scoring)
+        : base(env, nameof(BltTextClassificationTransformer), input, model.Config.BytePositions, scoring)
     {
         if (model.Classes != labels.Count) throw new ArgumentException($"The model has {model.Classes} classes, the labels {labels.Count}.", nameof(labels));
         (_columns, _labels, Model) = (columns, labels, model);
@@ -41,8 +41,8 @@ public sealed class BltClassifierTransformer : BltTransformer<float[]>
         _outputs = ScoreColumns.Multiclass<float[]>(labels, p => p, columns.PredictedLabel, columns.Score);
     }
 
-    BltClassifierTransformer(IHostEnvironment env, SavedModelReader saved, LabelKeys labels)
-        : this(env, ReadInput(saved), saved.ReadJson<BltClassifierColumns>(ColumnsStream), labels, Load(saved, labels.Count), saved.Scoring) { }
+    BltTextClassificationTransformer(IHostEnvironment env, SavedModelReader saved, LabelKeys labels)
+        : this(env, ReadInput(saved), saved.ReadJson<BltTextClassificationColumns>(ColumnsStream), labels, Load(saved, labels.Count), saved.Scoring) { }
 
     static BltForSequenceClassification Load(SavedModelReader saved, int classes)
     {
@@ -50,12 +50,12 @@ public sealed class BltClassifierTransformer : BltTransformer<float[]>
         return saved.ReadWeights(config.ParameterCount(), () => new BltForSequenceClassification(config, classes));
     }
 
-    static VersionInfo VersionInfo() => SavedModel.Version("BLTCLSFR", 0x00010001, LoaderSignature, typeof(BltClassifierTransformer));
+    static VersionInfo VersionInfo() => SavedModel.Version("BLTCLSFR", 0x00010001, LoaderSignature, typeof(BltTextClassificationTransformer));
 
     static ITransformer Create(IHostEnvironment env, ModelLoadContext ctx)
     {
         var saved = Open(ctx, VersionInfo());
-        return new BltClassifierTransformer(env, saved, new LabelKeys(saved.ReadJson<string[]>(LabelsStream)));
+        return new BltTextClassificationTransformer(env, saved, new LabelKeys(saved.ReadJson<string[]>(LabelsStream)));
     }
 
     protected override VersionInfo Version => VersionInfo();

@@ -7,7 +7,7 @@ using MLNetExt.Tests.MLNet;
 namespace MLNetExt.Tests.Blt.MLNet;
 
 [TestClass]
-public sealed class BltClassifierTests
+public sealed class BltTextClassificationTests
 {
     static readonly Lazy<(MLContext Ml, ITransformer Model)> Trained = new(() =>
     {
@@ -81,48 +81,62 @@ public sealed class BltClassifierTests
     {
         var ml = new MLContext(seed: 1);
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(1000));
-        var options = BltMLNetData.Classifier(epochs: 100_000);
-        var trainer = ml.MulticlassClassification.Trainers.Blt(options with { Training = options.Training with { Cancellation = cancel.Token } });
+        var trainer = ml.MulticlassClassification.Trainers.Blt(BltMLNetData.Classifier(epochs: 100_000) with { CancellationToken = cancel.Token });
         Assert.Throws<OperationCanceledException>(() => trainer.Fit(ToyData.Load(ml, 24)));
     }
 
     [TestMethod]
-    public void TrainingProgressIsLoggedOnTheContext()
+    public void TrainingProgressIsLoggedOnTheContextAndReported()
     {
         var ml = new MLContext(seed: 1);
         var lines = new List<string>();
+        var steps = new List<MLNetExt.Training.Telemetry.TrainingProgress>();
         ml.Log += (_, e) => { lock (lines) lines.Add(e.Message); };
-        ml.MulticlassClassification.Trainers.Blt(BltMLNetData.Classifier(epochs: 1) with { Training = BltMLNetData.QuickTraining(1) with { LogEvery = 1 } }).Fit(ToyData.Load(ml, 16));
-        Assert.IsTrue(lines.Any(l => l.Contains("step 2/2: loss")), string.Join("\n", lines.Where(l => l.Contains("Blt"))));
+        var options = BltMLNetData.Classifier(epochs: 1) with { LogEvery = 1, Progress = new SyncProgress(steps.Add), ValidationSet = ToyData.Load(ml, 9, seed: 5) };
+        ml.MulticlassClassification.Trainers.Blt(options).Fit(ToyData.Load(ml, 16));
+        Assert.IsTrue(lines.Any(l => l.Contains("training step 2/2: loss")), string.Join("\n", lines.Where(l => l.Contains("Blt"))));
+        Assert.IsTrue(lines.Any(l => l.Contains("training epoch 1/1: training loss") && l.Contains("validation loss")), string.Join("\n", lines.Where(l => l.Contains("Blt"))));
+        CollectionAssert.AreEqual(new long[] { 1, 2 }, steps.Select(p => p.Step).ToArray());
+        Assert.IsTrue(steps.All(p => p.Phase == "training"));
+        Assert.IsNotNull(steps[^1].EvalLoss, "the validation set is scored after the epoch");
     }
 
     [TestMethod]
     public void TwoReplicasInBFloat16TrainAndScore()
     {
         var ml = new MLContext(seed: 1);
-        var options = BltMLNetData.Classifier(epochs: 1);
-        var model = ml.MulticlassClassification.Trainers.Blt(options with
+        var model = ml.MulticlassClassification.Trainers.Blt(BltMLNetData.Classifier(epochs: 1) with
         {
-            Training = options.Training with { Devices = ["cpu", "cpu"], Precision = MLNetExt.Training.TrainingPrecision.BFloat16 },
+            Devices = ["cpu", "cpu"], Precision = MLNetExt.Training.TrainingPrecision.BFloat16,
         }).Fit(ToyData.Load(ml, 16));
         var scores = ml.Data.CreateEnumerable<Prediction>(model.Transform(ToyData.Load(ml, 6, seed: 3)), reuseRowObject: false).ToArray();
         Assert.IsTrue(scores.All(p => p.Score.All(float.IsFinite) && Math.Abs(p.Score.Sum() - 1) < 1e-4), "finite probabilities");
     }
 
     [TestMethod]
-    public void RefittingWithTheSameOutputDirectoryResumesFromTheFinalCheckpoint()
+    public void TheShortcutTrainsTheModelItIsGiven()
     {
-        using var dir = new PersistenceTests.TempDir();
-        var options = BltMLNetData.Classifier(epochs: 2) with { Training = BltMLNetData.QuickTraining(2) with { OutputDirectory = dir.Root } };
-        string Scores(int dataSeed)
+        var ml = new MLContext(seed: 1);
+        var model = ml.MulticlassClassification.Trainers.Blt(sentence1ColumnName: "Text", model: BltSource.FromScratch(BltSize.Tiny), epochs: 1)
+            .Fit(ToyData.Load(ml, 8));
+        Assert.AreEqual(BltSource.Preset(BltSize.Tiny).GlobalConfig, model.Model.Config.GlobalConfig);
+    }
+
+    [TestMethod]
+    public void WithoutASeedTheMLContextsSeedDecides()
+    {
+        string Scores(int contextSeed)
         {
-            var ml = new MLContext(seed: 1);
-            var model = ml.MulticlassClassification.Trainers.Blt(options).Fit(ToyData.Load(ml, 24, dataSeed));
-            return ScoreDump.ToText(model.Transform(ToyData.Load(ml, 10, seed: 4)), "Score");
+            var ml = new MLContext(seed: contextSeed);
+            var model = ml.MulticlassClassification.Trainers.Blt(BltMLNetData.Classifier(epochs: 1) with { Seed = null }).Fit(ToyData.Load(ml, 16));
+            return ScoreDump.ToText(model.Transform(ToyData.Load(ml, 6, seed: 4)), "Score");
         }
-        string first = Scores(1);
-        Assert.IsTrue(Directory.EnumerateFileSystemEntries(Path.Combine(dir.Root, "checkpoints")).Any(), "a checkpoint was written");
-        // Other rows (same count, so the same schedule): training on them would change the scores; resuming at the last step doesn't.
-        Assert.AreEqual(first, Scores(2));
+        Assert.AreEqual(Scores(1), Scores(1));
+        Assert.AreNotEqual(Scores(1), Scores(2));
+    }
+
+    sealed class SyncProgress(Action<MLNetExt.Training.Telemetry.TrainingProgress> report) : IProgress<MLNetExt.Training.Telemetry.TrainingProgress>
+    {
+        public void Report(MLNetExt.Training.Telemetry.TrainingProgress value) => report(value);
     }
 }
