@@ -62,9 +62,14 @@ public sealed class PackedInput : IDisposable
         InputIds = tensor(ids, device: Device);
         PositionIds = tensor(pos, device: Device);
         SequenceIds = tensor(seq, device: Device);
-        // One table pair per distinct theta: global and local layers often share theirs.
-        foreach (double theta in new[] { config.RopeTheta(AttentionKind.Global), config.RopeTheta(AttentionKind.Local) }.Distinct())
-            rotary[theta] = Rotary.Tables(PositionIds, config.HeadDim, theta);
+        // One table pair per distinct theta (global and local layers often share theirs); the tables' intermediates
+        // are freed here even when the caller has no dispose scope.
+        using (NewDisposeScope())
+            foreach (double theta in new[] { config.RopeTheta(AttentionKind.Global), config.RopeTheta(AttentionKind.Local) }.Distinct())
+            {
+                var (cos, sin) = Rotary.Tables(PositionIds, config.HeadDim, theta);
+                rotary[theta] = (cos.MoveToOuterDisposeScope(), sin.MoveToOuterDisposeScope());
+            }
         GlobalPlan = AttentionPlan.Global(Offsets, Device);
         LocalPlan = AttentionPlan.Local(Offsets, config.LocalHalfWindow, Device);
         this.paddedIndex = paddedIndex;

@@ -147,7 +147,8 @@ public sealed partial class Trainer<TModel, TBatch>
         {
             if (_reducer.Rank != 0) return;
             store.Clear();
-            File.Delete(Path.Combine(_options.OutputDirectory!, MetricsFile));
+            string metrics = Path.Combine(_options.OutputDirectory!, MetricsFile);
+            if (File.Exists(metrics)) File.Delete(metrics);
             return;
         }
         if (store.Latest() is not string latest) return;

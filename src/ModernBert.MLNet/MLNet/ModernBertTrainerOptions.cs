@@ -30,7 +30,7 @@ public abstract record ModernBertTrainerOptions : TextTrainerOptions
         OptionRange.AtLeast(this, nameof(MaxLength), MaxLength, 2);
         if (MaxLength > ModelSize.MaxPositions) throw OptionRange.Fail(this, nameof(MaxLength), MaxLength, $"at most {ModelSize.MaxPositions}");
         OptionRange.AtLeast(this, nameof(TokenBudget), TokenBudget, 1);
-        OptionRange.Number(this, nameof(MaskedLmLearningRate), MaskedLmLearningRate, 0, exclusiveMin: true);
+        OptionRange.Number(this, nameof(MaskedLmLearningRate), MaskedLmLearningRate, 0, 1, exclusiveMin: true);
         if (MaskedLmLearningRate * WeightDecay >= 1)
             throw OptionRange.Conflict(this, nameof(WeightDecay), $"{WeightDecay} times MaskedLmLearningRate {MaskedLmLearningRate} is at least 1, so every warm-up step would zero or flip the weights.");
     }

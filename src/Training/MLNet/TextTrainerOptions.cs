@@ -29,7 +29,7 @@ public abstract record TextTrainerOptions
 
     /// <summary>Passes over the training rows (at least 1).</summary>
     public int Epochs { get; init; } = 3;
-    /// <summary>Peak learning rate (finite, > 0); the model options set its default.</summary>
+    /// <summary>Peak learning rate, in (0, 1] (AdamW moves each weight by about this much per step); the model options set its default.</summary>
     public double LearningRate { get; init; }
     public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Linear;
     /// <summary>Share of the steps spent warming the learning rate up from zero, in [0, 1].</summary>
@@ -77,7 +77,7 @@ public abstract record TextTrainerOptions
     internal virtual void Validate()
     {
         OptionRange.AtLeast(this, nameof(Epochs), Epochs, 1);
-        OptionRange.Number(this, nameof(LearningRate), LearningRate, 0, exclusiveMin: true);
+        OptionRange.Number(this, nameof(LearningRate), LearningRate, 0, 1, exclusiveMin: true);
         OptionRange.Defined(this, nameof(Schedule), Schedule);
         OptionRange.Number(this, nameof(WarmupFraction), WarmupFraction, 0, 1);
         OptionRange.Number(this, nameof(WeightDecay), WeightDecay, 0);

@@ -35,4 +35,19 @@ public sealed class BltFlopsTests
         Assert.AreEqual((1 + 2 + 2 + 2) / 4.0, TransformerFlops.MeanContext([4], 2), 1e-12);
         Assert.AreEqual((1 + 1 + 2) / 3.0, TransformerFlops.MeanContext([1, 2], null), 1e-12);
     }
+
+    [TestMethod]
+    public void EntropyPatchingCountsFlopsFromTheTrainingForwardWithoutRunningTheEntropyModelAgain()
+    {
+        var blt = TinyBlt.Model();
+        var task = new BltTask(blt.Config, blt.EntropyModel);
+        using var replica = task.CreateModel(TorchSharp.torch.CPU);
+        blt.Dispose();   // per-step FLOP counting must not touch the entropy model (it would run it again)
+        var batch = BltBatch.FromDocuments([ByteTokenizer.Encode("some text to patch, then train on", addBos: true, addEos: true)]);
+        Assert.IsTrue(double.IsNaN(task.FlopsPerToken(batch)), "nothing trained yet");
+        using (TorchSharp.torch.NewDisposeScope()) task.Loss(replica, batch, TorchSharp.torch.CPU);
+        double expected;
+        using (TorchSharp.torch.NewDisposeScope()) expected = BltFlops.PerByte(replica.Config, batch, replica.Patch(batch)).Total;
+        Assert.AreEqual(expected, task.FlopsPerToken(batch), 1e-9 * expected);
+    }
 }

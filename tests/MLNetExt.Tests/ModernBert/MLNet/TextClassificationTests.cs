@@ -132,6 +132,35 @@ public sealed class TextClassificationTests
         StringAssert.Contains(lines[2], "validation loss");
     }
 
+    [TestMethod]
+    public void TheTruncationCounterCountsScoredRowsOnly()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = ToyData.Rows(12).Select((r, i) => i % 3 == 0 ? new TextRow { Text = string.Join(" ", Enumerable.Repeat(r.Text, 80)), Label = r.Label } : r).ToArray();
+        var lines = new List<string>();
+        ml.Log += (_, e) => { if (e.Message.Contains("truncated")) lines.Add(e.Message); };
+        var model = ml.MulticlassClassification.Trainers.ModernBert(MLNetFixtures.Classifier(epochs: 1)).Fit(ml.Data.LoadFromEnumerable(rows));
+        StringAssert.Contains(lines.Single(), "training data: 12 rows", "the training rows' truncation is in the training log");
+        StringAssert.Contains(lines.Single(), "4 truncated to 64 tokens");
+        Assert.AreEqual(0, model.Encoder.TruncatedRows, "no row scored yet");
+        ml.Data.CreateEnumerable<Prediction>(model.Transform(ml.Data.LoadFromEnumerable(new[] { new TextRow { Text = new string('a', 500) } })), false).ToArray();
+        Assert.AreEqual(1, model.Encoder.TruncatedRows);
+        StringAssert.Contains(lines[^1], "(1 so far)");
+    }
+
+    [TestMethod]
+    public void BothModelsNameTheTextOptionAndTheInputsColumnsWhenTheDefaultColumnIsMissing()
+    {
+        var ml = new MLContext(seed: 1);
+        var data = ToyData.Load(ml, 6);
+        foreach (var trainer in new IEstimator<ITransformer>[] { ml.MulticlassClassification.Trainers.ModernBert(), ml.MulticlassClassification.Trainers.Blt() })
+        {
+            string message = Assert.Throws<ArgumentOutOfRangeException>(() => trainer.GetOutputSchema(SchemaShape.Create(data.Schema))).Message;
+            StringAssert.Contains(message, "Column 'Sentence1' not found; expected a ");
+            StringAssert.Contains(message, "Set Sentence1ColumnName to the column to use. The input has: Text, Label.");
+        }
+    }
+
     sealed class SyncProgress(Action<MLNetExt.Training.Telemetry.TrainingProgress> report) : IProgress<MLNetExt.Training.Telemetry.TrainingProgress>
     {
         public void Report(MLNetExt.Training.Telemetry.TrainingProgress value) => report(value);

@@ -44,6 +44,36 @@ public sealed class MaskedLmPretrainingTests
     }
 
     [TestMethod]
+    public void RunPrintsNothingUnaskedAndCheckpointEveryZeroSavesNoCheckpoint()
+    {
+        string root = Directory.CreateTempSubdirectory("mlnetext-pretrain-").FullName;
+        var console = new StringWriter();
+        var stdout = Console.Out;
+        try
+        {
+            string data = Directory.CreateDirectory(Path.Combine(root, "texts")).FullName;
+            for (int i = 0; i < 4; i++) File.WriteAllText(Path.Combine(data, $"{i}.txt"), $"Document {i}: a short text about ship {i}.");
+            var options = new MaskedLmPretrainingOptions
+            {
+                Data = data, OutputDirectory = Path.Combine(root, "run"), Config = "tiny", Steps = 2, BatchTokens = 64, MaxSequenceLength = 32,
+                WarmupSteps = 1, CheckpointEvery = 0,
+            };
+            Console.SetOut(console);
+            var result = MaskedLmPretraining.Run(options);
+            Console.SetOut(stdout);
+            Assert.AreEqual("", console.ToString());
+            Assert.IsNull(result.Training.LastCheckpoint);
+            Assert.IsFalse(Directory.Exists(Path.Combine(options.OutputDirectory, "checkpoints")), "no checkpoint asked for, none written");
+            Assert.IsTrue(File.Exists(Path.Combine(result.FinalDirectory, "model.safetensors")));
+        }
+        finally
+        {
+            Console.SetOut(stdout);
+            Directory.Delete(root, true);
+        }
+    }
+
+    [TestMethod]
     public void UnknownDataOrConfigIsNamed()
     {
         var missing = Assert.ThrowsExactly<FileNotFoundException>(() => MaskedLmPretraining.LoadTexts("/no/such/corpus"));
