@@ -159,6 +159,7 @@ public static class BltPretraining
         EvalEvery = o.EvalEvery,
         OutputDirectory = Path.Combine(o.OutputDirectory, folder),
         CheckpointEvery = o.CheckpointEvery,
+        CheckpointAtEnd = o.CheckpointEvery > 0,
         Resume = o.Resume,
         ShowProgress = o.ShowProgress,
     };

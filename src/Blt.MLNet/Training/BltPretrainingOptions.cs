@@ -72,7 +72,7 @@ public sealed record BltPretrainingOptions
     public int Seed { get; init; }
     /// <summary>--eval-every: evaluate held-out bits per byte every this many steps (and at the end); 0 only at the end.</summary>
     public int EvalEvery { get; init; } = 100;
-    /// <summary>--checkpoint-every: checkpoint every this many steps (and at the end and on cancellation).</summary>
+    /// <summary>--checkpoint-every: checkpoint every this many steps and at the end; 0 saves none (except on a stop, so the run can resume).</summary>
     public int CheckpointEvery { get; init; } = 100;
     /// <summary>--no-resume (sets false): start over even if OutputDirectory holds checkpoints.</summary>
     public bool Resume { get; init; } = true;

@@ -108,10 +108,13 @@ public sealed class TextClassificationTests
     public void MLContextCancelExecutionStopsTraining()
     {
         var ml = new MLContext(seed: 1);
+        var earlier = ml.MulticlassClassification.Trainers.ModernBert(MLNetFixtures.Classifier(epochs: 1)).Fit(ToyData.Load(ml, 6));
         int steps = 0;
         var options = MLNetFixtures.Classifier(epochs: 1000) with { Progress = new SyncProgress(_ => { if (++steps == 2) ml.CancelExecution(); }) };
         Assert.Throws<OperationCanceledException>(() => ml.MulticlassClassification.Trainers.ModernBert(options).Fit(ToyData.Load(ml, 30)));
         Assert.AreEqual(2, steps);
+        // ML.NET's rule, as the README says: a cancelled context is finished, models made with it included.
+        Assert.Throws<OperationCanceledException>(() => ml.Data.CreateEnumerable<Prediction>(earlier.Transform(ToyData.Load(ml, 2)), false).ToArray());
     }
 
     [TestMethod]
