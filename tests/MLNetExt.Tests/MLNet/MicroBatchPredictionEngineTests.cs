@@ -166,7 +166,7 @@ public sealed class MicroBatchPredictionEngineTests
             Assert.IsFalse(waiting.Wait(Short), "a caller got past a full queue");
             Assert.AreEqual(2, engine.Queued);
             cancel.Cancel();
-            await Assert.ThrowsAsync<OperationCanceledException>(() => cancelled);
+            await Assert.ThrowsAsync<OperationCanceledException>(() => cancelled.WaitAsync(Long));
             Assert.IsFalse(blocked.IsCompleted);
 
             gate.Open();
@@ -198,7 +198,7 @@ public sealed class MicroBatchPredictionEngineTests
             var after = engine.PredictAsync(rows[2]);
             cancel.Cancel();
             Assert.IsTrue(cancelled.IsCanceled, "cancelling did not end the queued call at once");
-            await Assert.ThrowsAsync<OperationCanceledException>(() => cancelled);
+            await Assert.ThrowsAsync<OperationCanceledException>(() => cancelled.WaitAsync(Long));
 
             gate.Open();
             Assert.AreEqual(expected[0], Describe(Done(scoring)));
@@ -228,7 +228,7 @@ public sealed class MicroBatchPredictionEngineTests
         var calls = new[] { engine.PredictAsync(good[0]), engine.PredictAsync(poison), engine.PredictAsync(good[1]), engine.PredictAsync(good[2]) };
 
         // The model's own exception, not one wrapped by ML.NET's parallel cursors.
-        var error = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => calls[1]);
+        var error = await Assert.ThrowsExactlyAsync<InvalidOperationException>(() => calls[1].WaitAsync(Long));
         Assert.AreEqual("poison row", error.Message);
         CollectionAssert.AreEqual(expected, new[] { calls[0], calls[2], calls[3] }.Select(t => Describe(Done(t))).ToArray());
         // The batch of four failed; each row was then scored alone.
@@ -254,9 +254,9 @@ public sealed class MicroBatchPredictionEngineTests
 
             var disposing = Task.Run(engine.Dispose);
             // All of these end while the model is still held: Dispose does not wait to fail them.
-            await Assert.ThrowsAsync<ObjectDisposedException>(() => queued);
-            await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting);
-            await Assert.ThrowsAsync<ObjectDisposedException>(() => blocked);
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => queued.WaitAsync(Long));
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => waiting.WaitAsync(Long));
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => blocked.WaitAsync(Long));
             Assert.ThrowsExactly<ObjectDisposedException>(() => engine.Predict(rows[4]));
             Assert.ThrowsExactly<ObjectDisposedException>(() => _ = engine.PredictAsync(rows[4]));
             Assert.IsFalse(disposing.IsCompleted, "Dispose returned before the batch in flight finished");
