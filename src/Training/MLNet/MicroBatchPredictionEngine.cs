@@ -21,8 +21,9 @@ namespace MLNetExt.Training.MLNet;
 /// cause it, and everyone else still gets their own result.</para>
 /// <para>Cancelling a <c>PredictAsync</c> token cancels that call at once; a queued request is then skipped.</para>
 /// <para><see cref="Dispose"/> fails every queued or waiting request with <see cref="ObjectDisposedException"/>, lets
-/// the batch being scored finish (its callers get their results), then returns. Dispose the engine when the service
-/// stops (a DI singleton is disposed at shutdown); until then it keeps its scorer thread.</para>
+/// the batch being scored finish (its callers get their results), then returns; the transformer stays the caller's.
+/// Dispose the engine when the service stops (a DI singleton is disposed at shutdown); until then it keeps its
+/// scorer thread.</para>
 /// <para>An input object is read when its batch is scored: don't change it until its call returns.</para>
 /// </remarks>
 public sealed class MicroBatchPredictionEngine<TSrc, TDst> : IDisposable
