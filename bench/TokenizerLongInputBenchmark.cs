@@ -1,0 +1,148 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNetExt.ModernBert;
+using MLNetExt.ModernBert.MLNet;
+using MLNetExt.ModernBert.Tokenization;
+using MLNetExt.Training.Data;
+using static TorchSharp.torch;
+
+namespace MLNetExt.Bench;
+
+/// <summary>
+/// TOKLONG: scoring one huge row must cost about what any row of that size costs, whatever its shape. Each row goes
+/// through <c>ModernBertEmbeddings</c> (a random Tiny encoder, default MaxLength) in an ML.NET pipeline, Transform
+/// plus reading Features; ratio = slowest space-free row (one letter repeated, CJK, base64) / ordinary email text of
+/// the same length. Then the tokenizer alone on the inputs of the user report, as the transformer calls it.
+/// Options: --chars (row length, 1,000,000), --runs (medians of, 3), --cases 0 (skip the tokenizer cases).
+/// </summary>
+public sealed class TokenizerLongInputBenchmark : IBenchmark
+{
+    public string Id => "TOKLONG";
+    public string Description => "scoring a 1 MB space-free row / a 1 MB ordinary row (ModernBertEmbeddings, Tiny, MaxLength 512); goal <= 2";
+
+    public sealed class Row
+    {
+        public string Text { get; set; } = "";
+    }
+
+    public void Run(string[] args)
+    {
+        int chars = BenchUtil.Option(args, "chars", 1_000_000), runs = BenchUtil.Option(args, "runs", 3);
+        bool cases = BenchUtil.Option(args, "cases", 1) != 0;
+        string folder = Directory.CreateTempSubdirectory("toklong-").FullName;
+        try
+        {
+            SaveTinyEncoder(folder);
+            var ml = new MLContext(seed: 1);
+            var options = new ModernBertEmbeddingsOptions { ModelPath = folder };
+            var pipeline = ml.Transforms.Text.ModernBertEmbeddings(options).Fit(ml.Data.LoadFromEnumerable([new Row { Text = "warm up" }]));
+            double Score(string text)
+            {
+                var data = ml.Data.LoadFromEnumerable([new Row { Text = text }]);
+                return BenchUtil.Time(() => ReadFeatures(pipeline.Transform(data)), runs, warmUp: false);
+            }
+            Score("warm up the encoder and the tokenizer's caches");
+
+            double ordinary = Score(Ordinary(chars));
+            Console.WriteLine($"{chars:N0} chars, MaxLength {options.MaxLength}, medians of {runs}");
+            Console.WriteLine($"  {"ordinary email text",-28} {ordinary * 1e3,9:F1} ms");
+            double worst = 0;
+            foreach (var (name, text) in SpaceFree(chars))
+            {
+                double seconds = Score(text);
+                worst = Math.Max(worst, seconds);
+                Console.WriteLine($"  {name,-28} {seconds * 1e3,9:F1} ms  ({seconds / ordinary:F2}x)");
+            }
+            if (cases) TokenizerCases(options.MaxLength);
+            Console.WriteLine($"TOKLONG: {worst / ordinary:F2}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>The inputs of the user report, through <c>Encode(text, MaxLength)</c> as the transformer calls it.</summary>
+    static void TokenizerCases(int maxLength)
+    {
+        var tokenizer = ModernBertTokenizer.CreateDefault();
+        Console.WriteLine($"tokenizer alone, Encode(text, {maxLength}), one call each:");
+        var inputs = new (string, string)[]
+        {
+            ("1 MB of 'a'", new string('a', 1_000_000)),
+            ("64k-char word", Letters(65_536)),
+            ("128k-char word", Letters(131_072)),
+            ("256k-char word", Letters(262_144)),
+            ("64k CJK chars", Cjk(65_536)),
+            ("1M chars of base64", Base64(1_000_000)),
+        };
+        foreach (var (name, text) in inputs)
+        {
+            var clock = Stopwatch.StartNew();
+            int ids = tokenizer.Encode(text, maxLength).Ids.Length;
+            Console.WriteLine($"  {name,-28} {clock.Elapsed.TotalMilliseconds,9:F1} ms  ({ids} ids)");
+        }
+    }
+
+    static IEnumerable<(string, string)> SpaceFree(int chars) =>
+    [
+        ("one letter repeated", new string('a', chars)),
+        ("one random-letter word", Letters(chars)),
+        ("CJK, no spaces", Cjk(chars)),
+        ("base64", Base64(chars)),
+    ];
+
+    static string Ordinary(int chars)
+    {
+        var text = new System.Text.StringBuilder(chars);
+        foreach (var email in SpamAssassin.Load())
+        {
+            if (text.Length >= chars) break;
+            text.Append(email.Text).Append("\n\n");
+        }
+        return text.ToString(0, Math.Min(chars, text.Length));
+    }
+
+    static string Letters(int chars)
+    {
+        var random = new Random(1);
+        return string.Create(chars, random, (span, r) => { for (int i = 0; i < span.Length; i++) span[i] = (char)('a' + r.Next(26)); });
+    }
+
+    static string Cjk(int chars)
+    {
+        var random = new Random(2);
+        return string.Create(chars, random, (span, r) => { for (int i = 0; i < span.Length; i++) span[i] = (char)r.Next(0x4E00, 0x9FA6); });
+    }
+
+    static string Base64(int chars)
+    {
+        var bytes = new byte[chars * 3 / 4 + 3];
+        new Random(3).NextBytes(bytes);
+        return Convert.ToBase64String(bytes)[..chars];
+    }
+
+    static void ReadFeatures(IDataView scored)
+    {
+        var features = scored.Schema["Features"];
+        using var cursor = scored.GetRowCursor([features]);
+        var get = cursor.GetGetter<VBuffer<float>>(features);
+        VBuffer<float> value = default;
+        while (cursor.MoveNext()) get(ref value);
+    }
+
+    static void SaveTinyEncoder(string folder)
+    {
+        var tokenizer = ModernBertTokenizer.CreateDefault();
+        var config = ModernBertSource.Preset(ModernBertSize.Tiny) with
+        {
+            VocabSize = tokenizer.VocabSize, ClsTokenId = tokenizer.ClsId, BosTokenId = tokenizer.ClsId,
+            SepTokenId = tokenizer.SepId, EosTokenId = tokenizer.SepId, PadTokenId = tokenizer.PadId,
+        };
+        manual_seed(0);
+        using var model = new ModernBertModel(config);
+        ModernBertCheckpoint.Save(model, folder);
+        tokenizer.Save(Path.Combine(folder, "tokenizer.json"));
+    }
+}
