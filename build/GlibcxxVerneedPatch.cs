@@ -4,14 +4,16 @@
 // _ZSt21ios_base_library_initv, that it never relocates. Distros with GCC 12's libstdc++ (Debian 12,
 // Ubuntu 22.04) stop at 3.4.30, so the loader refuses the library and TorchSharp reports a misleading
 // "doesn't contain a reference to libtorch-cpu-linux-x64". Pointing that one version requirement at
-// GLIBCXX_3.4.30 makes it load. We only ever touch the copy in a build or publish folder.
+// GLIBCXX_3.4.30 makes it load. We only ever touch the copy in a build or publish folder. The rewrite is made
+// whatever the build host's libstdc++: the output may run elsewhere (published on Ubuntu 24.04, run on Debian 12),
+// and a newer libstdc++ has GLIBCXX_3.4.30 too, so the patched library loads everywhere.
 using System;
 using System.IO;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
 
-public sealed class GlibcxxVerneedPatch : Task
+public sealed class GlibcxxVerneedPatch : Microsoft.Build.Utilities.Task
 {
     const string Wanted = "GLIBCXX_3.4.32";
     const string Available = "GLIBCXX_3.4.30";
@@ -21,7 +23,6 @@ public sealed class GlibcxxVerneedPatch : Task
 
     public override bool Execute()
     {
-        if (Files.Length == 0 || SystemHasVersion(Wanted)) return true;
         foreach (var item in Files)
         {
             string path = item.ItemSpec;
@@ -37,19 +38,8 @@ public sealed class GlibcxxVerneedPatch : Task
         return !Log.HasLoggedErrors;
     }
 
-    static bool SystemHasVersion(string version)
-    {
-        byte[] needle = Encoding.ASCII.GetBytes(version + "\0");
-        foreach (string dir in new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/lib64", "/usr/lib/aarch64-linux-gnu", "/usr/lib" })
-        {
-            string lib = Path.Combine(dir, "libstdc++.so.6");
-            if (File.Exists(lib)) return IndexOf(File.ReadAllBytes(lib), needle, 0) >= 0;
-        }
-        return true; // No system libstdc++ found where we look: leave the file alone.
-    }
-
     /// <summary>Rewrites the Vernaux entry naming <see cref="Wanted"/>; returns false when there is none.</summary>
-    static bool Patch(string path)
+    internal static bool Patch(string path)
     {
         byte[] elf = File.ReadAllBytes(path);
         if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[4] != 2 || elf[5] != 1)
@@ -98,12 +88,12 @@ public sealed class GlibcxxVerneedPatch : Task
         return true;
     }
 
+    /// <summary>Writes beside the file, then renames over it: a reader sees the old or the new library, never half of one.</summary>
     static bool Save(string path, byte[] elf)
     {
         string temp = path + ".mlnetext-tmp";
         File.WriteAllBytes(temp, elf);
-        File.Delete(path); // netstandard2.0 (what inline tasks compile against) has no overwriting Move.
-        File.Move(temp, path);
+        File.Replace(temp, path, null);
         return true;
     }
 
@@ -114,7 +104,7 @@ public sealed class GlibcxxVerneedPatch : Task
         return Encoding.ASCII.GetString(data, (int)start, (int)(end - start));
     }
 
-    static uint ElfHash(string name)
+    internal static uint ElfHash(string name)
     {
         uint h = 0;
         foreach (char c in name)
@@ -125,16 +115,5 @@ public sealed class GlibcxxVerneedPatch : Task
             h &= ~g;
         }
         return h;
-    }
-
-    static int IndexOf(byte[] haystack, byte[] needle, int from)
-    {
-        for (int i = Array.IndexOf(haystack, needle[0], from); i >= 0 && i <= haystack.Length - needle.Length; i = Array.IndexOf(haystack, needle[0], i + 1))
-        {
-            int k = 1;
-            while (k < needle.Length && haystack[i + k] == needle[k]) k++;
-            if (k == needle.Length) return i;
-        }
-        return -1;
     }
 }

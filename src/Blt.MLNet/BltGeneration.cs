@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using MLNetExt.Blt.Modules;
 using MLNetExt.Blt.Patching;
+using MLNetExt.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.Blt;
@@ -137,7 +138,7 @@ public static class BltGeneration
                 var perLayer = Enumerable.Range(0, layers.Count).Select(l => cat(openPatch.Select(b => b[l]).ToArray(), 1)).ToList();  // (1, L, De)
                 long length = perLayer[0].shape[1];
                 var pooled = m.local_encoder.PoolPatches(perLayer, zeros(1, 1, dtype: ScalarType.Int64, device: device),
-                    full(1, 1, length, dtype: ScalarType.Int64, device: device), (int)length, crossMask: null);                   // (1, k, De)
+                    tensor(new[] { length }, device: device).view(1, 1), (int)length, crossMask: null);                           // (1, k, De)
                 var latent = m.global_transformer.Forward(pooled.view(1, 1, -1), tensor(new long[] { closedPatches }, device: device).view(1, 1), mask: null, globalCaches);
                 patchKeys?.Dispose();
                 patchKeys = m.local_decoder.ProjectPatches(latent).DetachFromDisposeScope();                                    // (1, k, Dd)

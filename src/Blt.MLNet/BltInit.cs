@@ -1,4 +1,5 @@
 using MLNetExt.Blt.Modules;
+using MLNetExt.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -18,22 +19,12 @@ static class BltInit
             switch (module)
             {
                 case Linear linear:
-                    TruncNormal(linear.weight!, Math.Pow(linear.in_features, -0.5));
+                    TruncatedNormal.Fill(linear.weight!, Math.Pow(linear.in_features, -0.5), cutoff: 3);
                     break;
                 case Embedding embedding:
-                    TruncNormal(embedding.weight!, Math.Pow(embedding.weight!.shape[1], -0.5));
+                    TruncatedNormal.Fill(embedding.weight!, Math.Pow(embedding.weight!.shape[1], -0.5), cutoff: 3);
                     break;
             }
         }
     }
-
-    /// <summary>erf(3/√2): the probability mass of a standard normal within ±3σ.</summary>
-    const double Erf3OverSqrt2 = 0.9973002039367398;
-
-    /// <summary>
-    /// N(0, std²) truncated to ±3σ by inverse CDF: erfinv of a uniform draw on (-erf(3/√2), erf(3/√2)), scaled by std·√2.
-    /// (TorchSharp 0.107's nn.init.trunc_normal_ fills the tensor with a constant, so it cannot be used.)
-    /// </summary>
-    static void TruncNormal(Tensor weight, double std) =>
-        weight.uniform_(-Erf3OverSqrt2, Erf3OverSqrt2).erfinv_().mul_(std * Math.Sqrt(2));
 }

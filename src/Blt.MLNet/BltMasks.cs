@@ -1,3 +1,5 @@
+using MLNetExt.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetExt.Blt;
@@ -8,7 +10,7 @@ namespace MLNetExt.Blt;
 /// </summary>
 static class BltMasks
 {
-    const float Hidden = -1e30f;
+    static readonly Scalar Hidden = (-1e30f).ToScalar();
 
     static Tensor Additive(Tensor visible) => zeros(visible.shape, dtype: ScalarType.Float32, device: visible.device).masked_fill(visible.logical_not(), Hidden).unsqueeze(1);
 
@@ -17,8 +19,12 @@ static class BltMasks
     {
         var sameDoc = docIds.unsqueeze(2).eq(docIds.unsqueeze(1));                        // (B, S, S)
         var delta = positions.unsqueeze(2) - positions.unsqueeze(1);                       // query pos - key pos
-        var visible = sameDoc.logical_and(delta.ge(0));
-        if (window is int w) visible = visible.logical_and(delta.lt(w));
+        var visible = sameDoc.logical_and(delta.ge(Scalars.Zero));
+        if (window is int w)
+        {
+            using var limit = w.ToScalar();
+            visible = visible.logical_and(delta.lt(limit));
+        }
         return Additive(visible);
     }
 
@@ -33,14 +39,14 @@ static class BltMasks
     /// <summary>Encoder pooling: each of the k queries of patch p sees exactly the bytes of patch p. (B, 1, P·k, S)</summary>
     public static Tensor PatchesSeeTheirBytes(Tensor patchIds, int numPatches, int k)
     {
-        var patch = arange(numPatches, device: patchIds.device).repeat_interleave(k).view(1, -1, 1);   // (1, P·k, 1)
+        var patch = Scalars.Arange(numPatches, patchIds.device).repeat_interleave(k).view(1, -1, 1);   // (1, P·k, 1)
         return Additive(patch.eq(patchIds.unsqueeze(1)));
     }
 
     /// <summary>Decoder: byte t sees the k states of its decoder patch only. (B, 1, S, P·k)</summary>
     public static Tensor BytesSeeTheirPatch(Tensor decoderPatchIds, int numPatches, int k)
     {
-        var patch = arange(numPatches, device: decoderPatchIds.device).repeat_interleave(k).view(1, 1, -1);  // (1, 1, P·k)
+        var patch = Scalars.Arange(numPatches, decoderPatchIds.device).repeat_interleave(k).view(1, 1, -1);  // (1, 1, P·k)
         return Additive(decoderPatchIds.unsqueeze(2).eq(patch));
     }
 }

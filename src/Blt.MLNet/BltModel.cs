@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using MLNetExt.Blt.Modules;
 using MLNetExt.Blt.Patching;
 using TorchSharp.Modules;
@@ -99,7 +100,7 @@ public sealed class BltModel : nn.Module<BltBatch, Tensor>
 
     /// <summary>Byte embedding plus the sum of all hash n-gram embeddings; <paramref name="hashIds"/> is (B, S, G).</summary>
     internal Tensor HashEmbed(Tensor ids, Tensor hashIds) =>
-        model.local_encoder.Embed(ids) + model.encoder_hash_tok_embedding.forward(hashIds).sum(2);
+        model.local_encoder.Embed(ids).Plus(model.encoder_hash_tok_embedding.forward(hashIds).sum(2));
 
     Tensor HashIds(BltBatch batch)
     {

@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.ModernBert;
@@ -28,18 +29,8 @@ static class ModernBertInit
                 _ => double.NaN, // norms
             };
             if (std is null) p.zero_();
-            else if (double.IsNaN(std.Value)) p.fill_(1.0);
-            else TruncatedNormal(p, std.Value, config.InitializerCutoffFactor);
+            else if (double.IsNaN(std.Value)) p.fill_(Scalars.One);
+            else TruncatedNormal.Fill(p, std.Value, config.InitializerCutoffFactor);
         }
-    }
-
-    /// <summary>
-    /// Normal(0, std) restricted to ±cutoff·std by inverse-CDF sampling, as torch.nn.init.trunc_normal_ does
-    /// (TorchSharp 0.107's trunc_normal_ returns constant values, so it is not used).
-    /// </summary>
-    static void TruncatedNormal(Tensor p, double std, double cutoff)
-    {
-        double upper = erf(tensor(cutoff / Math.Sqrt(2.0), float64)).item<double>(); // 2·cdf(cutoff) - 1
-        p.uniform_(-upper, upper).erfinv_().mul_(std * Math.Sqrt(2.0)).clamp_(-cutoff * std, cutoff * std);
     }
 }

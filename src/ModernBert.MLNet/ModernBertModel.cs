@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -133,8 +134,8 @@ public sealed class ModernBertEncoderLayer : nn.Module<Tensor, PackedInput, Tens
 
     public override Tensor forward(Tensor x, PackedInput input)
     {
-        x = x + attn.call(attn_norm.call(x), input);
-        x = x + mlp.call(mlp_norm.call(x));
+        x = x.Plus(attn.call(attn_norm.call(x), input));
+        x = x.Plus(mlp.call(mlp_norm.call(x)));
         return x;
     }
 }

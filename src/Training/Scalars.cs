@@ -22,4 +22,11 @@ internal static class Scalars
 
     /// <summary>In-place <c>a += b</c> without TorchSharp's temporary alpha scalar.</summary>
     public static Tensor PlusInPlace(this Tensor a, Tensor b) => a.add_(b, One);
+
+    /// <summary><c>arange(count)</c> (int64) without TorchSharp's temporary start and step scalars.</summary>
+    public static Tensor Arange(long count, Device device)
+    {
+        using var stop = count.ToScalar();
+        return arange(Zero, stop, One, ScalarType.Int64, device);
+    }
 }

@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -37,6 +38,6 @@ public sealed class BltCrossAttention : nn.Module
         var k = k_proj.forward(kvn).view(b, -1, shape.NumKeyValueHeads, shape.HeadDim).transpose(1, 2);               // (B, Hkv, T, D)
         var v = v_proj.forward(kvn).view(b, -1, shape.NumKeyValueHeads, shape.HeadDim).transpose(1, 2);
         var o = BltSelfAttention.Attend(q, k, v, mask, shape.NumAttentionHeads / shape.NumKeyValueHeads);
-        return o_proj.forward(o.transpose(1, 2).reshape(b, n, -1)) + x;
+        return o_proj.forward(o.transpose(1, 2).reshape(b, n, -1)).Plus(x);
     }
 }

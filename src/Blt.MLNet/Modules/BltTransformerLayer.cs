@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.Blt.Modules;
@@ -20,7 +21,7 @@ public sealed class BltTransformerLayer : nn.Module
 
     public Tensor Forward(Tensor x, (Tensor Cos, Tensor Sin) rope, Tensor? mask, KvCache? cache = null)
     {
-        var h = x + self_attn.Forward(input_layernorm.forward(x), rope, mask, cache);
-        return h + mlp.forward(post_attention_layernorm.forward(h));
+        var h = x.Plus(self_attn.Forward(input_layernorm.forward(x), rope, mask, cache));
+        return h.Plus(mlp.forward(post_attention_layernorm.forward(h)));
     }
 }

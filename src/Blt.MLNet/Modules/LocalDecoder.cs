@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -41,7 +42,7 @@ public sealed class LocalDecoder : nn.Module
         var h = bytes;
         for (int i = 0; i < layers.Count; i++)
         {
-            if (i < cross_attn_layers.Count) h = h + cross_attn_layers[i].Forward(h, patchKeys, crossMask);
+            if (i < cross_attn_layers.Count) h = h.Plus(cross_attn_layers[i].Forward(h, patchKeys, crossMask));
             h = layers[i].Forward(h, rope, mask, caches?[i]);
         }
         return norm.forward(h);

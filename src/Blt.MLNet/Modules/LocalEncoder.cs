@@ -1,3 +1,5 @@
+using MLNetExt.Training;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -55,17 +57,19 @@ public sealed class LocalEncoder : nn.Module
         var bytes = layerOutputs[firstCrossLayer];
         long b = bytes.shape[0], s = bytes.shape[1], d = bytes.shape[2], numPatches = starts.shape[1];
         // Max-pool: patches are contiguous, so step through offsets 0..maxLength-1 and keep a running maximum.
-        var pooled = full(b, numPatches, d, float.NegativeInfinity, dtype: bytes.dtype, device: bytes.device);
+        var pooled = full(b, numPatches, d, Scalars.NegativeInfinity, dtype: bytes.dtype, device: bytes.device);
+        using var last = (s - 1).ToScalar();
         for (int j = 0; j < maxLength; j++)
         {
-            var at = (starts + j).clamp_max(s - 1).unsqueeze(-1).expand(-1, -1, d);                // (B, P, D)
-            var inside = lengths.gt(j).unsqueeze(-1);                                                // (B, P, 1)
-            pooled = maximum(pooled, bytes.gather(1, at).masked_fill(inside.logical_not(), float.NegativeInfinity));
+            using var offset = j.ToScalar();
+            var at = starts.add(offset, Scalars.One).clamp_max(last).unsqueeze(-1).expand(-1, -1, d); // (B, P, D)
+            var inside = lengths.gt(offset).unsqueeze(-1);                                           // (B, P, 1)
+            pooled = maximum(pooled, bytes.gather(1, at).masked_fill(inside.logical_not(), Scalars.NegativeInfinity));
         }
-        pooled = pooled.masked_fill(lengths.eq(0).unsqueeze(-1), 0);                                 // empty placeholder patches
+        pooled = pooled.masked_fill(lengths.eq(Scalars.Zero).unsqueeze(-1), Scalars.Zero);           // empty placeholder patches
         var patches = patch_embedding_projection.forward(pooled).view(b, numPatches * config.CrossAttnK, d);  // (B, P·k, D)
         for (int i = firstCrossLayer; i < layerOutputs.Count; i++)
-            patches = patches + cross_attn_layers[i - firstCrossLayer].Forward(patches, layerOutputs[i], crossMask);
+            patches = patches.Plus(cross_attn_layers[i - firstCrossLayer].Forward(patches, layerOutputs[i], crossMask));
         return patches;
     }
 }

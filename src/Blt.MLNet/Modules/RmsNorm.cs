@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,19 +9,19 @@ namespace MLNetExt.Blt.Modules;
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     readonly Parameter weight;
-    readonly double eps;
+    readonly Scalar eps; // lives with the module: never a finalizable temporary (see Scalars)
 
     public RmsNorm(long size, double eps) : base(nameof(RmsNorm))
     {
         weight = nn.Parameter(ones(size));
-        this.eps = eps;
+        this.eps = eps.ToScalar();
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         var h = x.to_type(ScalarType.Float32);
-        h = h * rsqrt(h.pow(2).mean([-1], keepdim: true) + eps);
+        h = h * rsqrt((h * h).mean([-1], keepdim: true).add(eps, Scalars.One));
         return weight * h.to_type(x.dtype);
     }
 }

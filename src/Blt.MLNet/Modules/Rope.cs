@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.Blt.Modules;
@@ -12,7 +13,7 @@ public static class Rope
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, int headDim, double theta)
     {
         // float32 throughout, as HF computes it, so large positions round the same way.
-        var invFreq = 1.0f / pow(theta, arange(0, headDim, 2, dtype: ScalarType.Float32, device: positions.device) / headDim);
+        var invFreq = tensor(Enumerable.Range(0, headDim / 2).Select(j => 1f / MathF.Pow((float)theta, 2 * j / (float)headDim)).ToArray(), device: positions.device);
         var freqs = positions.to_type(ScalarType.Float32).unsqueeze(-1) * invFreq;   // (B, S, headDim/2)
         var emb = freqs.repeat_interleave(2, dim: -1).unsqueeze(1);                     // (B, 1, S, headDim): each angle twice, adjacent
         return (emb.cos(), emb.sin());
@@ -24,6 +25,6 @@ public static class Rope
         var even = x[TensorIndex.Ellipsis, TensorIndex.Slice(0, null, 2)];
         var odd = x[TensorIndex.Ellipsis, TensorIndex.Slice(1, null, 2)];
         var rotated = stack([-odd, even], dim: -1).flatten(-2);                         // (B, H, S, D)
-        return (x * cos.to_type(x.dtype)) + (rotated * sin.to_type(x.dtype));
+        return (x * cos.to_type(x.dtype)).Plus(rotated * sin.to_type(x.dtype));
     }
 }

@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.ModernBert;
@@ -11,8 +12,8 @@ public static class Rotary
     /// </summary>
     public static (Tensor Cos, Tensor Sin) Tables(Tensor positions, int headDim, double theta)
     {
-        // inv_freq[j] = theta^(-2j / d), computed in float64 like HF's arange(0, d, 2) / d in float then cast.
-        var invFreq = pow(theta, -arange(0, headDim, 2, float64, positions.device) / headDim).to(float32); // [d/2]
+        // inv_freq[j] = theta^(-2j / d), computed in float64 then cast, as HF does.
+        var invFreq = tensor(Enumerable.Range(0, headDim / 2).Select(j => (float)Math.Pow(theta, -2.0 * j / headDim)).ToArray(), device: positions.device); // [d/2]
         var freqs = positions.to(float32).unsqueeze(1) * invFreq.unsqueeze(0);                              // [T, d/2]
         var sinHalf = freqs.sin();
         return (cat([freqs, freqs], 1).cos(), cat([-sinHalf, sinHalf], 1));                                 // [T, d] each
@@ -30,7 +31,7 @@ public static class Rotary
         // A bf16 x times a float32 table computes in float32 inside one kernel: no separate upcast copy of x.
         var rotated = x * cos.view(shape);
         // rotate_half(x) = [-x2, x1] = roll(x, d/2) * [-1, 1]; the sign lives in the sin table.
-        rotated.addcmul_(x.roll(x.shape[^1] / 2, -1), sin.view(shape), 1);
+        rotated.addcmul_(x.roll(x.shape[^1] / 2, -1), sin.view(shape), Scalars.One);
         return rotated.to(x.dtype);
     }
 }

@@ -40,7 +40,8 @@ public sealed class ModernBertForMaskedLM : nn.Module<PackedInput, Tensor?, Tens
     {
         if (labels.shape.Length != 1 || labels.shape[0] != input.TokenCount)
             throw new ArgumentException($"labels must be [{input.TokenCount}] (one per packed token), got [{string.Join(", ", labels.shape)}].", nameof(labels));
-        var positions = labels.ne(Config.SparsePredIgnoreIndex).nonzero().squeeze(1); // [P]
+        using var ignore = Config.SparsePredIgnoreIndex.ToScalar();
+        var positions = labels.ne(ignore).nonzero().squeeze(1); // [P]
         var logits = forward(input, positions);
         return nn.functional.cross_entropy(logits.to(float32), labels.index_select(0, positions));
     }

@@ -1,3 +1,4 @@
+using MLNetExt.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -61,7 +62,7 @@ public sealed class ModernBertForSequenceClassification : nn.Module<PackedInput,
     // Sums only each sequence's own tokens: packing has no padding to leak into the mean.
     public static Tensor MeanPool(Tensor hidden, PackedInput input)
     {
-        var sums = zeros([input.Count, hidden.shape[1]], float32, hidden.device).index_add_(0, input.SequenceIds, hidden.to(float32), 1.0); // [B, H]
+        var sums = zeros([input.Count, hidden.shape[1]], float32, hidden.device).index_add_(0, input.SequenceIds, hidden.to(float32), Scalars.One); // [B, H]
         return (sums / input.Lengths().to(float32).unsqueeze(1)).to(hidden.dtype);
     }
 }

@@ -18,7 +18,7 @@ public enum ModernBertSchedule
 
 /// <summary>
 /// How every ModernBERT trainer trains; the defaults run on a laptop CPU. The trainers' own options add their columns.
-/// <see cref="TrainerSettings.From"/> maps these onto the engine's <see cref="TrainerOptions"/> in one place.
+/// <c>ModernBertFineTuning</c> maps these onto the engine's <see cref="TrainerOptions"/> in one place.
 /// </summary>
 public abstract record ModernBertTrainerOptions
 {

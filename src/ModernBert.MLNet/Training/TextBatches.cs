@@ -5,8 +5,8 @@ namespace MLNetExt.ModernBert.Training;
 
 /// <summary>
 /// Texts to packed training batches: each text is tokenized, cut into consecutive chunks that fit
-/// <c>[CLS] chunk [SEP]</c> in <paramref name="maxSequenceLength"/> tokens (nothing is thrown away), and the sequences
-/// are packed best-fit into batches of at most <paramref name="batchTokens"/> tokens. Deterministic for the same
+/// <c>[CLS] chunk [SEP]</c> in <c>maxSequenceLength</c> tokens (nothing is thrown away), and the sequences
+/// are packed best-fit into batches of at most <c>batchTokens</c> tokens. Deterministic for the same
 /// inputs, so a resumed run rebuilds the same batches.
 /// </summary>
 public static class TextBatches

@@ -41,14 +41,22 @@ public sealed class AdamW : IDisposable
         double stepSize = lr * Math.Sqrt(bc2) / bc1, eps = _options.Epsilon * Math.Sqrt(bc2);
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        // Owned for the whole update (see Scalars): no temporary scalar reaches a native op.
+        using var keep = (1 - lr * _options.WeightDecay).ToScalar();
+        using var beta1 = b1.ToScalar();
+        using var gradWeight1 = ((1 - b1) * gradScale).ToScalar();
+        using var beta2 = b2.ToScalar();
+        using var gradWeight2 = ((1 - b2) * gradScale * gradScale).ToScalar();
+        using var epsilon = eps.ToScalar();
+        using var minusStep = (-stepSize).ToScalar();
         for (int i = 0; i < _groups.Count; i++)
         {
             var (p, g, m, v) = (_groups[i].Values, _groups[i].Grads, _expAvg[i], _expAvgSq[i]);
-            if (_groups[i].Decay && _options.WeightDecay != 0) p.mul_(1 - lr * _options.WeightDecay);
-            m.mul_(b1).add_(g, (1 - b1) * gradScale);
-            v.mul_(b2).addcmul_(g, g, (1 - b2) * gradScale * gradScale);
-            var denom = _scratch.narrow(0, 0, p.numel()).copy_(v).sqrt_().add_(eps);
-            p.addcdiv_(m, denom, -stepSize);
+            if (_groups[i].Decay && _options.WeightDecay != 0) p.mul_(keep);
+            m.mul_(beta1).add_(g, gradWeight1);
+            v.mul_(beta2).addcmul_(g, g, gradWeight2);
+            var denom = _scratch.narrow(0, 0, p.numel()).copy_(v).sqrt_().add_(epsilon, Scalars.One);
+            p.addcdiv_(m, denom, minusStep);
         }
     }
 

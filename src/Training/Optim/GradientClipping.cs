@@ -8,9 +8,9 @@ public static class GradientClipping
     public static double GlobalNorm(IReadOnlyList<Tensor> grads)
     {
         using var scope = NewDisposeScope();
-        // Per-tensor norms reduce without materialising squared copies; the global norm combines them.
-        var norms = stack(grads.Select(g => linalg.vector_norm(g, 2, null, false)).ToArray());
-        return norms.to_type(ScalarType.Float64).square().sum().sqrt().item<double>();
+        // Per-tensor norms reduce without materialising squared copies; the norm of the norms is the global norm.
+        var norms = stack(grads.Select(g => g.norm()).ToArray());
+        return norms.to_type(ScalarType.Float64).norm().item<double>();
     }
 
     /// <summary>The factor that brings a gradient of norm <paramref name="norm"/> down to <paramref name="maxNorm"/> (1 when within it or maxNorm &lt;= 0).</summary>

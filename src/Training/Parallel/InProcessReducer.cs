@@ -17,7 +17,7 @@ public sealed class InProcessReducer : IGradientReducer
             {
                 var target = local[0][b];
                 var source = local[r][b];
-                target.add_(source.device == target.device ? source : source.to(target.device));
+                target.PlusInPlace(source.device == target.device ? source : source.to(target.device));
             }
     }
 

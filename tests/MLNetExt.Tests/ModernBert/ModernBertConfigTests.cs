@@ -8,7 +8,7 @@ public sealed class ModernBertConfigTests
     [TestMethod]
     public void ParsesPublishedBaseConfig_Transformers4Layout_FromShared()
     {
-        var c = ModernBertConfigJson.Load(SharedFolder.File("modernbert", "ModernBERT-base", "config.json"));
+        var c = ModernBertConfigJson.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "ModernBERT-base", "config.json"));
         Assert.AreEqual(768, c.HiddenSize);
         Assert.AreEqual(22, c.NumHiddenLayers);
         Assert.AreEqual(64, c.HeadDim);

@@ -2,7 +2,7 @@ using MLNetExt.ModernBert;
 
 namespace MLNetExt.Tests.ModernBert;
 
-/// <summary>State-dict keys must be Hugging Face's checkpoint names exactly (facts from shared/README.md).</summary>
+/// <summary>State-dict keys must be Hugging Face's checkpoint names exactly (Hugging Face transformers' modeling_modernbert.py).</summary>
 [TestClass]
 public sealed class ModernBertStateDictTests
 {

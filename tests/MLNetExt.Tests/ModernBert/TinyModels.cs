@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 
 namespace MLNetExt.Tests.ModernBert;
 
-/// <summary>Tiny configs, deterministic random inputs and the shared-data folder for the ModernBERT tests.</summary>
+/// <summary>Tiny configs, deterministic random inputs and temporary folders for the ModernBERT tests.</summary>
 static class TinyModels
 {
     public static readonly ModernBertConfig Config = ModernBertConfig.Tiny;

@@ -4,16 +4,16 @@ using MLNetExt.ModernBert.Tokenization;
 namespace MLNetExt.Tests.Tokenization;
 
 /// <summary>
-/// Needs shared/tokenizers/gpt-neox-20b/tokenizer.json (ModernBERT's tokenizer family): our ids must equal Hugging
-/// Face's Rust tokenizers on 2,016 real emails.
+/// GPT-NeoX-20B's real tokenizer.json (ModernBERT's tokenizer family, Fixtures/gpt-neox-20b): our ids must equal
+/// Hugging Face's Rust tokenizers on 2,016 real emails.
 /// </summary>
 [TestClass]
 public sealed class SharedTokenizerParityTests
 {
-    // The shared file is GPT-NeoX's: its added tokens end at 50280 ('RWKV'), so ModernBERT's [UNK]=50280 cannot be added.
+    // The file is GPT-NeoX's: its added tokens end at 50280 ('RWKV'), so ModernBERT's [UNK]=50280 cannot be added.
     static readonly SpecialTokenIds ModernBertWithoutUnk = SpecialTokenIds.ModernBert with { Unk = null };
 
-    static string NeoxPath => SharedFolder.File("tokenizers", "gpt-neox-20b", "tokenizer.json");
+    static string NeoxPath => Path.Combine(AppContext.BaseDirectory, "Fixtures", "gpt-neox-20b", "tokenizer.json");
 
     [TestMethod]
     public void NeoxFile_GivesHuggingFaceIds_OnSpamSample()

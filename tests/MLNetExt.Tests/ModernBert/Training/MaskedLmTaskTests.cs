@@ -86,7 +86,9 @@ public sealed class MaskedLmTaskTests
         }
         var one = Train(1, out var oneLosses);
         var two = Train(2, out var twoLosses);
-        Assert.IsLessThanOrEqualTo(1e-5, MaxDifference(one, two));
+        // Shards sum the gradient in another order; Adam divides by sqrt(v), which turns that rounding into weight
+        // differences of ~1e-5 after four steps at lr 1e-2 (a sharding bug moves weights by ~lr).
+        Assert.IsLessThanOrEqualTo(1e-4, MaxDifference(one, two));
         for (int i = 0; i < oneLosses.Length; i++) Assert.AreEqual(oneLosses[i], twoLosses[i], 1e-5);
         using var fresh = new ModernBertMaskedLmTask(Config, Masking).CreateModel(CPU);
         Assert.IsGreaterThan(1e-3, MaxDifference(one, Weights(fresh)), "training moved the weights");
