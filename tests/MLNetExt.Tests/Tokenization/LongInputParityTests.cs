@@ -6,15 +6,16 @@ namespace MLNetExt.Tests.Tokenization;
 
 /// <summary>
 /// Long and odd inputs, truncated at many lengths, against Hugging Face's Rust tokenizers on the same file: the default
-/// tokenizer, and the same with GPT-NeoX-style normalized space-run tokens and tokens with rstrip / single_word, so
-/// every stage's "what the rest of the text can't change" is exercised at cuts in every kind of place.
+/// tokenizer; the same with GPT-NeoX-style normalized space-run tokens and tokens with rstrip / single_word; and
+/// GPT-NeoX-20B's own file with ModernBERT's special tokens (tokens up to 512 bytes), so every stage's "what the rest
+/// of the text can't change" is exercised at cuts in every kind of place.
 /// </summary>
 [TestClass]
 public sealed class LongInputParityTests
 {
     static readonly int[] MaxLengths = [3, 4, 9, 64, 257, 1000, 4099];
     static string _dir = "";
-    static (ModernBertTokenizer Ours, HfOracle Hf) _default, _extended;
+    static (ModernBertTokenizer Ours, HfOracle Hf) _default, _extended, _neox;
 
     [ClassInitialize]
     public static void SaveFiles(TestContext _)
@@ -25,6 +26,10 @@ public sealed class LongInputParityTests
         _default = (ModernBertTokenizer.Load(path), new HfOracle(path));
         string extended = WriteExtended(path);
         _extended = (ModernBertTokenizer.Load(extended), new HfOracle(extended));
+        string neox = Path.Combine(_dir, "neox.json");
+        ModernBertTokenizer.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", "gpt-neox-20b", "tokenizer.json"),
+            SpecialTokenIds.ModernBert with { Unk = null }).Save(neox);
+        _neox = (ModernBertTokenizer.Load(neox), new HfOracle(neox));
     }
 
     [ClassCleanup]
@@ -32,6 +37,7 @@ public sealed class LongInputParityTests
     {
         _default.Hf?.Dispose();
         _extended.Hf?.Dispose();
+        _neox.Hf?.Dispose();
         Directory.Delete(_dir, recursive: true);
     }
 
@@ -41,6 +47,7 @@ public sealed class LongInputParityTests
         AssertKeptPrefixes(_default,
             new string('a', 100_000), Letters(30_000, seed: 1), new string('-', 20_000), new string('=', 5_003) + "x",
             string.Concat(Enumerable.Repeat("ab", 10_000)), "x" + string.Concat(Enumerable.Repeat("😀", 5_000)) + "y");
+        AssertKeptPrefixes(_neox, new string('a', 50_000), new string('-', 20_000), Letters(20_000, seed: 8), Cjk(10_000, seed: 9));
     }
 
     [TestMethod]
@@ -56,6 +63,7 @@ public sealed class LongInputParityTests
         AssertKeptPrefixes(_default, "x" + new string(' ', 20_000) + "y", new string(' ', 30_000),
             string.Concat(Enumerable.Repeat(" \t\n", 5_000)) + "end", new string(' ', 9_000) + "[MASK] after");
         AssertKeptPrefixes(_extended, "x" + new string(' ', 20_000) + "y", string.Concat(Enumerable.Repeat("a   ", 5_000)));
+        AssertKeptPrefixes(_neox, "x" + new string(' ', 20_000) + "y", string.Concat(Enumerable.Repeat("a \n  \t   ", 3_000)) + "[MASK]");
     }
 
     [TestMethod]
@@ -88,7 +96,7 @@ public sealed class LongInputParityTests
         for (int seed = 0; seed < 24; seed++)
         {
             string text = Soup(seed);
-            AssertKeptPrefixes(seed % 2 == 0 ? _default : _extended, text);
+            AssertKeptPrefixes((seed % 3) switch { 0 => _default, 1 => _extended, _ => _neox }, text);
         }
     }
 
@@ -99,6 +107,7 @@ public sealed class LongInputParityTests
         foreach (string email in SpamSample.Texts.Take(60)) text.Append(email).Append("\n\n");
         AssertKeptPrefixes(_default, text.ToString());
         AssertKeptPrefixes(_extended, text.ToString());
+        AssertKeptPrefixes(_neox, text.ToString());
     }
 
     /// <summary>For each text: all ids equal Hugging Face's, and so does every truncation, with Truncated right.</summary>
