@@ -60,6 +60,23 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
+    public void QueueingTheNextStepAheadChangesNothing()
+    {
+        // Fit runs step k+1's forward/backward before reading step k's result; the run must be the step-by-step one.
+        var data = ToyTask.Data(3, 8, seed: 5);
+        (double[] Losses, Dictionary<string, float[]> Weights) Run(bool lookahead)
+        {
+            using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(dropout: 0.2, noise: 0.3f), Options(8) with { Seed = 11 }) { Lookahead = lookahead };
+            var losses = trainer.Fit(data).Losses.Select(l => l.Loss).ToArray();
+            return (losses, ToyTask.Weights(trainer.Model));
+        }
+        var (ahead, aheadWeights) = Run(true);
+        var (stepwise, stepwiseWeights) = Run(false);
+        CollectionAssert.AreEqual(stepwise, ahead);
+        Assert.AreEqual(0.0, ToyTask.MaxDifference(stepwiseWeights, aheadWeights));
+    }
+
+    [TestMethod]
     public void EmptyDataIsAClearError()
     {
         using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(), Options(3));
