@@ -1,4 +1,5 @@
 using MLNetExt.Training.Packing;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetExt.ModernBert;
@@ -43,6 +44,12 @@ public sealed class PackedInput : IDisposable
     readonly Tensor? paddedIndex;
     readonly (long Rows, long Columns) paddedShape;
 
+    /// <summary>
+    /// Off by default: on CUDA, attention through the varlen flash kernel (<see cref="VarlenFlashAttention"/>) instead
+    /// of gathered SDPA groups, for bf16/fp16 without attention dropout. Not yet run on a GPU (docs/GPU.md says how to try it).
+    /// </summary>
+    internal static bool FlashOnCuda { get; set; }
+
     /// <summary>Uploads <paramref name="plan"/> and builds the attention plans on <paramref name="device"/>; the plan's buffer goes back to its pool.</summary>
     internal PackedInput(PackedPlan plan, Device device, (long, long) paddedShape = default)
     {
@@ -60,8 +67,11 @@ public sealed class PackedInput : IDisposable
             firstTokens = plan.FirstTokens.Of(uploaded);
             lengths = plan.Lengths.Of(uploaded);
             extras = plan.Extras.Select(e => e.Of(uploaded)).ToArray();
-            GlobalPlan = AttentionPlan.Build(plan.Global, uploaded, SequenceIds, PositionIds);
-            LocalPlan = AttentionPlan.Build(plan.Local, uploaded, SequenceIds, PositionIds);
+            var cuSeqlens = FlashOnCuda && device.type == DeviceType.CUDA ? plan.OffsetsSegment.Of(uploaded).to_type(ScalarType.Int32) : null;
+            int longest = Enumerable.Range(0, Count).Max(i => Offsets[i + 1] - Offsets[i]);
+            GlobalPlan = AttentionPlan.Build(plan.Global, uploaded, SequenceIds, PositionIds, cuSeqlens is null ? null : new(cuSeqlens, longest, -1));
+            LocalPlan = AttentionPlan.Build(plan.Local, uploaded, SequenceIds, PositionIds,
+                cuSeqlens is null ? null : new(cuSeqlens.alias(), longest, config.LocalHalfWindow));
             // What this input keeps outlives the scope (it goes in Dispose); the building temporaries do not.
             scope.MoveToOuter(new[] { uploaded, InputIds, PositionIds, SequenceIds, firstTokens, lengths }.Concat(extras)
                 .Concat(GlobalPlan.Owned).Concat(LocalPlan.Owned));

@@ -19,6 +19,8 @@ internal sealed class PackedPlan : IDisposable
     public Segment Positions { get; }
     public Segment SequenceIds { get; }
     public Segment FirstTokens { get; }
+    /// <summary>cu_seqlens (Count + 1 values), for the varlen flash kernel.</summary>
+    public Segment OffsetsSegment { get; }
     public Segment Lengths { get; }
     public AttentionPlan.Layout Global { get; }
     public AttentionPlan.Layout Local { get; }
@@ -54,7 +56,8 @@ internal sealed class PackedPlan : IDisposable
             sequenceSpan.Slice(to, kept).Fill(i);
         }
         (Ids, Positions, SequenceIds) = (idSegment, positionSegment, sequenceSegment);
-        FirstTokens = Staging.Append(Offsets.AsSpan(0, batch.Count));
+        OffsetsSegment = Staging.Append(Offsets);
+        FirstTokens = new Segment(OffsetsSegment.Offset, batch.Count);
         var lengths = Staging.Reserve(batch.Count, out var lengthSegment);
         for (int i = 0; i < batch.Count; i++) lengths[i] = Offsets[i + 1] - Offsets[i];
         Lengths = lengthSegment;

@@ -101,13 +101,13 @@ public sealed partial class AttentionPlan
     }
 
     /// <summary>The device half: gather indices and masks from the uploaded row tables; runs in the caller's dispose scope.</summary>
-    internal static AttentionPlan Build(Layout layout, Tensor uploaded, Tensor sequenceIds, Tensor positions)
+    internal static AttentionPlan Build(Layout layout, Tensor uploaded, Tensor sequenceIds, Tensor positions, Flash? flash = null)
     {
         var groups = new List<Group>(layout.Groups.Count);
         foreach (var g in layout.Groups) groups.Add(g is FullGroup full ? BuildFull(full, uploaded) : BuildBand((BandGroup)g, uploaded));
         // A token's output row: its sequence's base plus its position (blocks of a sequence are consecutive rows).
         var output = layout.OutputBases is Segment bases ? bases.Of(uploaded).index_select(0, sequenceIds).Plus(positions) : null;
-        return new AttentionPlan(groups, output);
+        return new AttentionPlan(groups, output, flash);
     }
 
     static Group BuildFull(FullGroup g, Tensor uploaded)

@@ -22,13 +22,18 @@ public sealed partial class AttentionPlan : IDisposable
     /// </summary>
     sealed record Group(Tensor? QueryIndex, Tensor? KeyIndex, Tensor? Mask, long Count, long QueryLength, long KeyLength);
 
+    /// <summary>The varlen flash kernel's inputs: cu_seqlens [B + 1] int32, the longest sequence, the half window (-1: none).</summary>
+    internal sealed record Flash(Tensor CuSeqlens, int MaxLength, int HalfWindow);
+
     readonly List<Group> groups;
     readonly Tensor? outputIndex; // [T]: where each packed token's output sits in the concatenated group outputs; null = same order
+    readonly Flash? flash;
 
-    AttentionPlan(List<Group> groups, Tensor? outputIndex)
+    AttentionPlan(List<Group> groups, Tensor? outputIndex, Flash? flash)
     {
         this.groups = groups;
         this.outputIndex = outputIndex;
+        this.flash = flash;
     }
 
     /// <summary>Number of SDPA calls per layer (for tests and benchmarks).</summary>
@@ -37,6 +42,9 @@ public sealed partial class AttentionPlan : IDisposable
     /// <summary>Attention per sequence. q, k, v: [T, heads, headDim] (rotary already applied). Returns [T, heads, headDim].</summary>
     public Tensor Attend(Tensor q, Tensor k, Tensor v, double dropout)
     {
+        // The flash kernel covers half precision without dropout; anything else takes the gathered groups.
+        if (flash is not null && dropout == 0 && q.dtype is ScalarType.BFloat16 or ScalarType.Float16)
+            return VarlenFlashAttention.Attend(q, k, v, flash.CuSeqlens, flash.MaxLength, flash.HalfWindow);
         var outputs = new List<Tensor>(groups.Count);
         foreach (var g in groups)
         {
@@ -87,7 +95,7 @@ public sealed partial class AttentionPlan : IDisposable
 
     /// <summary>The tensors this plan keeps (and disposes).</summary>
     internal IEnumerable<IDisposable> Owned =>
-        groups.SelectMany(g => new[] { g.QueryIndex, g.KeyIndex, g.Mask }).Append(outputIndex).OfType<IDisposable>().Distinct(ReferenceEqualityComparer.Instance).Cast<IDisposable>();
+        groups.SelectMany(g => new[] { g.QueryIndex, g.KeyIndex, g.Mask }).Append(outputIndex).Append(flash?.CuSeqlens).OfType<IDisposable>().Distinct(ReferenceEqualityComparer.Instance).Cast<IDisposable>();
 
     public void Dispose()
     {
