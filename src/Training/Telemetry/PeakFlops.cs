@@ -33,7 +33,8 @@ public static class PeakFlops
         if (devices.Any(d => d.type == DeviceType.CPU)) total += MeasureCpu(dtype);
         foreach (var d in devices.Where(d => d.type == DeviceType.CUDA))
         {
-            var peak = GpuName(d.index) is string name ? ForGpu(name, dtype) : null;
+            // Index -1 (torch.CUDA, "the current device") is device 0 in a process that never switched devices.
+            var peak = GpuName(Math.Max(d.index, 0)) is string name ? ForGpu(name, dtype) : null;
             if (peak is null) return null;
             total += peak.Value;
         }
