@@ -77,6 +77,14 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
+    public void PeakFlopsAsksNvidiaSmiForARealDeviceIndex()
+    {
+        // torch.CUDA has index -1 ("current device"); nvidia-smi -i -1 fails, which left P8's MFU null.
+        StringAssert.EndsWith(MLNetExt.Training.Telemetry.PeakFlops.NameQuery(CUDA), "-i 0");
+        StringAssert.EndsWith(MLNetExt.Training.Telemetry.PeakFlops.NameQuery(new Device(DeviceType.CUDA, 3)), "-i 3");
+    }
+
+    [TestMethod]
     public void EmptyDataIsAClearError()
     {
         using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(), Options(3));
