@@ -133,29 +133,25 @@ public sealed class ModernBertEncoder
         writer.WriteWeights(model);
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote; <paramref name="create"/> builds the module from the config before its weights load.</summary>
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote; <paramref name="create"/> builds the module from the config, once the
+    /// weights' header has been checked against the config's size, before its weights load.
+    /// </summary>
     public static (ModernBertEncoder Encoder, TModel Model) Load<TModel>(SavedModelReader reader, int maxLength, bool bfloat16, Func<ModernBertConfig, TModel> create)
         where TModel : nn.Module
     {
-        var config = ModernBertConfigJson.Parse(Encoding.UTF8.GetString(reader.ReadBytes(SavedModel.ConfigStream)));
-        var encoder = new ModernBertEncoder(config, ReadTokenizer(reader.ReadBytes(TokenizerStream)), maxLength, bfloat16);
-        var model = encoder.Prepare(create(config));
-        reader.ReadWeights(model);
+        var config = ModernBertConfigJson.Parse(Encoding.UTF8.GetString(reader.ReadBytes(SavedModel.ConfigStream)), reader.Describe(SavedModel.ConfigStream));
+        var tokenizer = ModernBertTokenizer.FromBytes(reader.ReadBytes(TokenizerStream), reader.Describe(TokenizerStream));
+        var encoder = new ModernBertEncoder(config, tokenizer, maxLength, bfloat16);
+        var model = reader.ReadWeights(config.EncoderParameterCount(), () => encoder.Prepare(create(config)));
         return (encoder, model);
     }
 
-    // The tokenizer reads and writes Hugging Face files; a temporary one carries it in and out of the zip.
+    // The tokenizer writes Hugging Face files; a temporary one carries it into the zip.
     static byte[] TokenizerBytes(ModernBertTokenizer tokenizer)
     {
         string path = Path.GetTempFileName();
         try { tokenizer.Save(path); return File.ReadAllBytes(path); }
-        finally { File.Delete(path); }
-    }
-
-    static ModernBertTokenizer ReadTokenizer(byte[] bytes)
-    {
-        string path = Path.GetTempFileName();
-        try { File.WriteAllBytes(path, bytes); return ModernBertTokenizer.Load(path); }
         finally { File.Delete(path); }
     }
 

@@ -58,6 +58,10 @@ public sealed class ModernBertTokenizer
         return new ModernBertTokenizer(definition, tokenizerJsonPath);
     }
 
+    /// <summary>A <c>tokenizer.json</c>'s bytes (e.g. a model zip's entry), named <paramref name="source"/> in errors.</summary>
+    internal static ModernBertTokenizer FromBytes(byte[] tokenizerJson, string source) =>
+        new(TokenizerJsonReader.Read(tokenizerJson, source), source);
+
     /// <summary>
     /// The tokenizer for models trained from scratch, needing no files: GPT-2's BPE (ids 0-50256, 50256 being
     /// &lt;|endoftext|&gt;) with NFC normalization, then [UNK]=50257, [CLS]=50258, [SEP]=50259, [PAD]=50260,
