@@ -1,5 +1,6 @@
 using MLNetExt.Training;
 using MLNetExt.Training.Schedules;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetExt.Tests.Training;
