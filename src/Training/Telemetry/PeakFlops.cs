@@ -54,13 +54,13 @@ public static class PeakFlops
     }
 
     /// <summary>nvidia-smi's arguments for a device's name; index -1 (torch.CUDA, "the current device") is device 0 in a process that never switched.</summary>
-    internal static string NameQuery(Device device) => $"--query-gpu=name --format=csv,noheader -i {Math.Max(device.index, 0)}";
+    internal static string NameQuery(long deviceIndex) => $"--query-gpu=name --format=csv,noheader -i {Math.Max(deviceIndex, 0)}";
 
     static string? GpuName(Device device)
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("nvidia-smi", NameQuery(device))
+            using var p = Process.Start(new ProcessStartInfo("nvidia-smi", NameQuery(device.index))
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
             string name = p.StandardOutput.ReadToEnd().Trim();
             p.WaitForExit();
