@@ -64,7 +64,12 @@ public sealed partial class Trainer<TModel, TBatch>
         var current = speculated ?? Accumulate(microBatches, position, planner);
         _state = _state with { MicroBatchesConsumed = position + microBatches.Count };
         var result = Commit(current, start);
-        if (lookahead is { Count: > 0 }) _speculated = Accumulate(lookahead, position + microBatches.Count, planner);
+        if (lookahead is { Count: > 0 })
+        {
+            // A failure belongs to the step that owns those batches: drop the work; the next call redoes it and throws there.
+            try { _speculated = Accumulate(lookahead, position + microBatches.Count, planner); }
+            catch (Exception) { _speculated = null; }
+        }
         return result;
     }
 
@@ -124,10 +129,12 @@ public sealed partial class Trainer<TModel, TBatch>
             flops += planned.Flops;
             prepare += clock.Elapsed - t;
             bool first = m == 0;
+            t = clock.Elapsed;
             var outcomes = _replicas.OnEach(r => ForwardBackward(r, planned.Shards[r], lossSums[r], first));
             terms += outcomes.Sum(o => o.Count);
+            // Replica 0's forward; the rest of the wall time (until the slowest replica is done) counts as backward.
             forward += outcomes[0].Forward;
-            backward += outcomes[0].Backward;
+            backward += clock.Elapsed - t - outcomes[0].Forward;
         }
         return new Accumulated(microBatches, position, lossSums, terms, tokens, flops, prepare, forward, backward);
     }
