@@ -77,6 +77,20 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
+    public void ABadBatchFailsItsOwnStepNotTheOneQueuedBeforeIt()
+    {
+        // Step 1 queues step 2's forward/backward; step 2's batch is malformed (more labels than rows), so that work
+        // fails. Step 1 must still complete and be reported; the error surfaces when step 2 runs.
+        var good = ToyTask.Data(1, 8, seed: 2)[0];
+        var bad = good with { Labels = [.. good.Labels, 0] };
+        using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(), Options(4) with { Shuffle = false });
+        var progress = new List<TrainingProgressSnapshot>();
+        Assert.Throws<ArgumentException>(() => trainer.Fit([good, bad], progress: new Sink(progress)));
+        CollectionAssert.AreEqual(new long[] { 1 }, progress.Select(p => p.Step).ToArray());
+        Assert.AreEqual(1, trainer.Step);
+    }
+
+    [TestMethod]
     public void PeakFlopsAsksNvidiaSmiForARealDeviceIndex()
     {
         // torch.CUDA has index -1 ("current device"); nvidia-smi -i -1 fails, which left P8's MFU null.
