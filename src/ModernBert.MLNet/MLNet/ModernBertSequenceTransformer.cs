@@ -53,7 +53,7 @@ public abstract class ModernBertSequenceTransformer : ScoringTransformer<Tokeniz
 
     protected override float[][] ScoreBatch(IReadOnlyList<TokenizedRow> items)
     {
-        Encoder.ReportTruncation(Host, items.Count(i => i.TruncatedTokens > 0));
+        Encoder.ReportTruncation(Host, items.Count(i => i.Truncated));
         using var scope = NewDisposeScope();
         var scores = Scores(Encoder.Forward(items.Select(i => i.Ids).ToArray(), input => Model.call(input)));   // [B, outputs]
         return ModernBertEncoder.Rows(scores);
