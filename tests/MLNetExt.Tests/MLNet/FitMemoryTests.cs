@@ -80,6 +80,8 @@ public sealed class FitMemoryTests
         var options = MLNetFixtures.Classifier(epochs: 1) with { Model = ModernBertSource.FromScratch(MLNetFixtures.TinySource.Config!, maskedLmEpochs: 1) };
         var data = ToyData.Load(ml, 12);
         var head = config with { NumLabels = 3, ProblemType = "single_label_classification" };
+        // The encoder keeps per-device tables (rotary, attention bands) for the process: made by a first Fit, kept on purpose.
+        ml.MulticlassClassification.Trainers.ModernBert(MLNetFixtures.Classifier(epochs: 1)).Fit(data);
 
         long before = Live;
         ml.MulticlassClassification.Trainers.ModernBert(options).Fit(data);
@@ -88,7 +90,7 @@ public sealed class FitMemoryTests
             - TrainerLeftovers(new ModernBertSequenceTask(head, () => new ModernBertForSequenceClassification(head)));
         // A constant the masked-LM model does not register stays with the finalizer.
         long unregistered = ModelTensors(() => new ModernBertForMaskedLM(config)) - new ModernBertForMaskedLM(config).state_dict().Count;
-        Assert.IsLessThanOrEqualTo(unregistered, left);
+        Assert.IsLessThanOrEqualTo(unregistered, left, $"left {left}");
     }
 
     [TestMethod]
