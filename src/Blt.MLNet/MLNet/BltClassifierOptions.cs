@@ -13,6 +13,11 @@ public sealed record BltClassifierOptions
     public string ScoreColumnName { get; init; } = "Score";
     /// <summary>Bytes read per row (after BOS); longer texts are cut.</summary>
     public int MaxBytes { get; init; } = 1024;
+    /// <summary>
+    /// Ids (BOS + bytes) per training step at most, beside <see cref="BltTrainingOptions.BatchSize"/> rows: a step's
+    /// memory and time follow its bytes, however long its rows are (a row longer than this trains alone).
+    /// </summary>
+    public int BatchBytes { get; init; } = 16384;
     public BltTrainingOptions Training { get; init; } = new();
     public ScoringOptions Scoring { get; init; } = new();
 }

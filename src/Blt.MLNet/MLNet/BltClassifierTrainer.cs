@@ -35,7 +35,8 @@ public sealed class BltClassifierTrainer(IHostEnvironment env, BltClassifierOpti
 
         var training = options.Training;
         var task = new BltClassificationTask(training.Config, labels.Count, training.LoadPretrained());
-        var batches = BltClassificationBatch.Chunk(documents, classes, training.BatchSize);
+        if (options.BatchBytes < 1) throw new ArgumentOutOfRangeException(nameof(options), options.BatchBytes, "BltClassifierOptions.BatchBytes must be positive.");
+        var batches = BltClassificationBatch.Chunk(documents, classes, training.BatchSize, options.BatchBytes);
         session.Report($"{documents.Count} rows, {labels.Count} classes, {batches.Count} batches per epoch, {training.Epochs} epochs" +
             (training.ModelPath is null ? $", {training.Preset} preset from scratch" : $", fine-tuning {training.ModelPath}"));
         using var trainer = new Trainer<BltForSequenceClassification, BltClassificationBatch>(task, training.ToTrainerOptions(batches.Count, session));

@@ -15,7 +15,7 @@ public sealed record BltTrainingOptions
     public string? ModelPath { get; init; }
     public BltPreset Preset { get; init; } = BltPreset.Tiny;
     public int Epochs { get; init; } = 3;
-    /// <summary>Rows (classifier) or packed rows of <see cref="BltBitsPerByteOptions.SequenceLength"/> bytes (byte LM) per step.</summary>
+    /// <summary>Rows (classifier; steps are also cut at <see cref="BltClassifierOptions.BatchBytes"/>) or packed rows of <see cref="BltBitsPerByteOptions.SequenceLength"/> bytes (byte LM) per step.</summary>
     public int BatchSize { get; init; } = 16;
     public double LearningRate { get; init; } = 1e-3;
     /// <summary>Share of the steps spent warming the learning rate up (then linear decay to 0).</summary>
