@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The one command run on a borrowed GPU machine (PyTorch installed, no .NET, no network), from the repo root,
 # with .gpu/ (tools/gpu/build-bundle.sh) carried along. In order: libtorch symbol check, HF fixtures, op probe,
-# CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers). Writes 5 files to $OUT:
+# CUDA tests, BLT CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers). Writes 5 files to $OUT:
 #   log.txt, symbols.txt, fixtures.tar.gz, runner.jsonl (journal of every step), results.json (merged + P7/P8)
 # Never stops at a failure, and starts nothing that would not end within GPU_BUDGET_S. See docs/GPU.md.
 #   GPU_BUDGET_S     wall-clock budget in seconds (default 420)
 #   GPU_SPEED_S      timed seconds per side of P7 and of P8 (default 25)
-#   GPU_STEPS        which steps to run (default "fixtures probe cuda-tests p7 p8"; the symbol check always runs)
+#   GPU_STEPS        which steps to run (default "fixtures probe cuda-tests blt-cuda p7 p8"; the symbol check always runs)
 #   GPU_TINY=1       tiny model, short lengths, small batches, CPU in CUDA's place (to try the run on a CPU host)
 #   TORCH_LIB        libtorch folder instead of the python torch's (simulation on a host without PyTorch)
 set +e
@@ -25,7 +25,7 @@ else
   p7_tokens=32768; p8_tokens=16384; cuda_tests=()
 fi
 JOURNAL="$OUT/runner.jsonl"
-steps=" ${GPU_STEPS:-fixtures probe cuda-tests p7 p8} "
+steps=" ${GPU_STEPS:-fixtures probe cuda-tests blt-cuda p7 p8} "
 wants() { [[ "$steps" == *" $1 "* ]]; }
 
 # step <max seconds> <command...>: runs it under a timeout of max seconds or what is left of the budget minus the
@@ -96,6 +96,10 @@ fi
 if wants cuda-tests; then
   echo "== cuda tests"
   runner cuda-tests 90 3 "${cuda_tests[@]}"
+fi
+if wants blt-cuda; then
+  echo "== BLT on CUDA: mixed-length batch, classifier steps"
+  runner blt-cuda 120 3 "${cuda_tests[@]}"
 fi
 if wants p7; then
   echo "== P7: bf16 inference, packed (ours) vs padded + sdpa (transformers)"
