@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using MLNetExt.Blt;
 using MLNetExt.Blt.MLNet;
+using MLNetExt.Blt.Training;
 using static TorchSharp.torch;
 
 namespace MLNetExt.Bench;
@@ -10,13 +11,16 @@ namespace MLNetExt.Bench;
 /// <summary>
 /// BLTMIX: what a long row costs next to short ones. BltEmbeddings (Tiny preset, random weights, MaxBytes 4096, default
 /// token budget, so the rows of a case form one model call) scores one long row of N bytes beside two short rows, then
-/// the same rows one at a time. Every case runs in a fresh child process; its cost is the peak resident memory while
-/// scoring over the resident memory just before (peak reset through /proc/self/clear_refs), and the wall time.
+/// the same rows one at a time; then one classifier training step (forward, loss, backward) over a 1,000-byte row and
+/// seven short rows, and over eight short rows. Every case runs in a fresh child process; its cost is the peak resident
+/// memory during the call over the resident memory just before (peak reset through /proc/self/clear_refs), the wall
+/// time and the process CPU time (steadier on a shared machine), with one torch thread.
 /// Last line <c>BLTMIX: peak(4096-byte row + 2 short rows) / max over those rows of peak(row alone)</c>, goal &lt;= 1.5.
 /// </summary>
 public sealed class BltMixBenchmark : IBenchmark
 {
     const int ShortBytes = 40;
+    const int TrainBytes = 1000;
     static readonly int[] Lengths = [256, 512, 1024, 2048, 4096];
 
     public string Id => "BLTMIX";
@@ -35,24 +39,26 @@ public sealed class BltMixBenchmark : IBenchmark
             RunWorker(args[worker + 1], int.Parse(args[worker + 2], CultureInfo.InvariantCulture));
             return;
         }
-        Console.WriteLine($"BltEmbeddings, Tiny preset, MaxBytes 4096, short rows {ShortBytes} bytes; each case in a fresh process");
-        Console.WriteLine("case                            +MB     seconds");
+        Console.WriteLine($"Tiny preset, random weights, short rows {ShortBytes} bytes; each case in a fresh process; cpu = process CPU seconds");
+        Console.WriteLine("case                                          +MB   wall s    cpu s");
         var mixed = new Dictionary<int, double>();
-        foreach (int n in Lengths)
-        {
-            var (mb, seconds) = RunChild("mixed", n);
-            mixed[n] = mb;
-            Console.WriteLine(FormattableString.Invariant($"{n,4}-byte row + 2 short rows   {mb,7:F0}  {seconds,7:F2}"));
-        }
-        var (longAlone, longSeconds) = RunChild("alone", Lengths[^1]);
-        var (shortAlone, shortSeconds) = RunChild("alone", ShortBytes);
-        Console.WriteLine(FormattableString.Invariant($"{Lengths[^1],4}-byte row alone              {longAlone,7:F0}  {longSeconds,7:F2}"));
-        Console.WriteLine(FormattableString.Invariant($"{ShortBytes,4}-byte row alone              {shortAlone,7:F0}  {shortSeconds,7:F2}"));
+        foreach (int n in Lengths) mixed[n] = Report($"score: {n,4}-byte row + 2 short rows", "mixed", n);
+        double longAlone = Report($"score: {Lengths[^1],4}-byte row alone", "alone", Lengths[^1]);
+        double shortAlone = Report($"score: {ShortBytes,4}-byte row alone", "alone", ShortBytes);
+        Report($"train step: {TrainBytes,4}-byte row + 7 short rows", "train", TrainBytes);
+        Report($"train step: 8 short rows", "train", ShortBytes);
         Console.WriteLine(FormattableString.Invariant($"{Id}: {mixed[Lengths[^1]] / Math.Max(longAlone, shortAlone):F3}"));
     }
 
+    static double Report(string label, string kind, int bytes)
+    {
+        var (mb, wall, cpu) = RunChild(kind, bytes);
+        Console.WriteLine(FormattableString.Invariant($"{label,-40} {mb,7:F0}  {wall,7:F2}  {cpu,7:F2}"));
+        return mb;
+    }
+
     /// <summary>Runs one case in a child process (this benchmark with --worker); returns its +MB and seconds.</summary>
-    static (double Mb, double Seconds) RunChild(string kind, int bytes)
+    static (double Mb, double Wall, double Cpu) RunChild(string kind, int bytes)
     {
         string self = typeof(BltMixBenchmark).Assembly.Location;
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true };
@@ -65,27 +71,49 @@ public sealed class BltMixBenchmark : IBenchmark
         child.WaitForExit();
         if (child.ExitCode != 0 || result is null) throw new InvalidOperationException($"BLTMIX case {kind} {bytes} failed (exit code {child.ExitCode}).");
         var fields = result["result:".Length..].Split(',', StringSplitOptions.TrimEntries).Select(f => f.Split('=')).ToDictionary(f => f[0], f => double.Parse(f[1], CultureInfo.InvariantCulture));
-        return (fields["mb"], fields["seconds"]);
+        return (fields["mb"], fields["seconds"], fields["cpu"]);
     }
 
     static void RunWorker(string kind, int bytes)
     {
-        set_num_threads(Math.Max(1, Environment.ProcessorCount));
+        set_num_threads(1);   // one torch thread: CPU time means work, not spinning, on a shared machine
         var ml = new MLContext(seed: 1);
         manual_seed(1);
         var rng = new Random(1);
-        var rows = kind == "mixed" ? new[] { Text(rng, ShortBytes), Text(rng, bytes), Text(rng, ShortBytes) } : [Text(rng, bytes)];
-        var options = new BltEmbeddingsOptions { InputColumnName = "Text", Model = new BltModel(BltPresets.Config(BltPreset.Tiny)), MaxBytes = 4096 };
-        var model = ml.Transforms.Text.BltEmbeddings(options).Fit(ml.Data.LoadFromEnumerable(new[] { new Row() }));
-        Score(ml, model, [Text(rng, ShortBytes)]);   // warm-up: native libraries loaded, first-call allocations done
+        Action run;
+        if (kind == "train")
+        {
+            // One classifier step (forward, loss, backward) as the trainer runs it; the long row, if any, comes first.
+            var task = new BltClassificationTask(BltPresets.Config(BltPreset.Tiny), classes: 2, pretrained: null);
+            var model = task.CreateModel(CPU);
+            var rows = Enumerable.Range(0, 8).Select(i => ByteTokenizer.Encode(Text(rng, i == 0 ? bytes : ShortBytes))).ToArray();
+            var batch = new BltClassificationBatch(rows, rows.Select((_, i) => (long)(i % 2)).ToArray());
+            Step(new BltClassificationBatch([ByteTokenizer.Encode(Text(rng, ShortBytes))], [0]));   // warm-up
+            run = () => Step(batch);
+            void Step(BltClassificationBatch b)
+            {
+                using var scope = NewDisposeScope();
+                model.zero_grad();
+                task.Loss(model, b, CPU).Sum.backward();
+            }
+        }
+        else
+        {
+            var rows = kind == "mixed" ? new[] { Text(rng, ShortBytes), Text(rng, bytes), Text(rng, ShortBytes) } : [Text(rng, bytes)];
+            var options = new BltEmbeddingsOptions { InputColumnName = "Text", Model = new BltModel(BltPresets.Config(BltPreset.Tiny)), MaxBytes = 4096 };
+            var model = ml.Transforms.Text.BltEmbeddings(options).Fit(ml.Data.LoadFromEnumerable(new[] { new Row() }));
+            Score(ml, model, [Text(rng, ShortBytes)]);   // warm-up: native libraries loaded, first-call allocations done
+            run = () => Score(ml, model, rows);
+        }
 
         GC.Collect();
         File.WriteAllText("/proc/self/clear_refs", "5");   // resets VmHWM to the current resident size
         double before = Status("VmRSS");
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
-        Score(ml, model, rows);
-        double seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine(FormattableString.Invariant($"result: mb={Status("VmHWM") - before:F1}, seconds={seconds:F3}"));
+        run();
+        double seconds = clock.Elapsed.TotalSeconds, cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds;
+        Console.WriteLine(FormattableString.Invariant($"result: mb={Status("VmHWM") - before:F1}, seconds={seconds:F3}, cpu={cpuSeconds:F3}"));
     }
 
     static void Score(MLContext ml, ITransformer model, string[] texts)
