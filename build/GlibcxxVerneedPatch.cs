@@ -104,7 +104,7 @@ public sealed class GlibcxxVerneedPatch : Microsoft.Build.Utilities.Task
         return Encoding.ASCII.GetString(data, (int)start, (int)(end - start));
     }
 
-    static uint ElfHash(string name)
+    internal static uint ElfHash(string name)
     {
         uint h = 0;
         foreach (char c in name)

@@ -11,14 +11,31 @@ namespace MLNetExt.Blt;
 /// </summary>
 public static class BltConfigJson
 {
+    /// <summary>Reads and validates a config.json; any problem is an <see cref="InvalidDataException"/> naming the file and the key.</summary>
     public static BltConfig Read(string path)
     {
-        var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject
-            ?? throw new InvalidDataException($"{path}: config.json must hold a JSON object.");
-        try { return FromJson(root); }
-        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException)
+        if (!File.Exists(path)) throw new FileNotFoundException($"BLT config file not found: {path}", path);
+        JsonNode? root;
+        try { root = JsonNode.Parse(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
+        return Parse(root as JsonObject ?? throw new InvalidDataException($"{path}: config.json must hold a JSON object."), path);
+    }
+
+    /// <summary>
+    /// <see cref="FromJson"/>, then <see cref="BltConfig.Validate"/>; errors become <see cref="InvalidDataException"/>
+    /// naming <paramref name="source"/> (a file, or a model zip's entry).
+    /// </summary>
+    internal static BltConfig Parse(JsonObject o, string source)
+    {
+        try
         {
-            throw new InvalidDataException($"{path}: {e.Message}", e);
+            var config = FromJson(o);
+            config.Validate();
+            return config;
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"{source}: {e.Message}", e);
         }
     }
 
@@ -46,7 +63,7 @@ public static class BltConfigJson
             PatchingThreshold = Get(o, "patching_threshold", d.PatchingThreshold),
             MaxPatchLength = Get<int?>(o, "max_patch_length", null),
             CrossAttnK = Get(o, "cross_attn_k", d.CrossAttnK),
-            EncoderHashByteGroupSize = o["encoder_hash_byte_group_size"] is JsonArray a ? a.Select(n => n!.GetValue<int>()).ToArray() : d.EncoderHashByteGroupSize,
+            EncoderHashByteGroupSize = Get(o, "encoder_hash_byte_group_size", (int[]?)null) ?? d.EncoderHashByteGroupSize,
             EncoderHashByteGroupVocab = Get(o, "encoder_hash_byte_group_vocab", d.EncoderHashByteGroupVocab),
             EncoderHashByteGroupNbFunctions = Get(o, "encoder_hash_byte_group_nb_functions", d.EncoderHashByteGroupNbFunctions),
         };
@@ -131,12 +148,12 @@ public static class BltConfigJson
     };
 
     static double Theta(JsonObject o, double fallback) =>
-        o["rope_parameters"] is JsonObject r && r["rope_theta"] is JsonNode t ? t.GetValue<double>() : Get(o, "rope_theta", fallback);
+        o["rope_parameters"] is JsonObject r && r["rope_theta"] is not null ? Get(r, "rope_theta", fallback) : Get(o, "rope_theta", fallback);
 
     static T Get<T>(JsonObject o, string key, T fallback)
     {
         if (o[key] is not JsonNode node) return fallback;
         try { return node.Deserialize<T>()!; }
-        catch (JsonException e) { throw new InvalidOperationException($"\"{key}\" holds {node.ToJsonString()}, expected {typeof(T).Name}.", e); }
+        catch (JsonException e) { throw new InvalidOperationException($"\"{node.GetPath().TrimStart('$', '.')}\" holds {node.ToJsonString()}, expected {typeof(T).Name}.", e); }
     }
 }

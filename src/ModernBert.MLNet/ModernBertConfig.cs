@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using MLNetExt.Training.Checkpoints;
 
 namespace MLNetExt.ModernBert;
 
@@ -99,16 +100,19 @@ public sealed record ModernBertConfig
         MaxPositionEmbeddings = 256, LocalAttention = 8, PadTokenId = 0, BosTokenId = 1, ClsTokenId = 1, EosTokenId = 2, SepTokenId = 2,
     };
 
-    /// <summary>Throws, naming the field, when sizes are inconsistent or a value is unsupported.</summary>
+    /// <summary>
+    /// Throws, naming the field, when sizes are out of their sane range (<see cref="ModelSize"/>), inconsistent, or a
+    /// value is unsupported. Runs before any module is built, so a corrupt config never reaches the allocator.
+    /// </summary>
     public ModernBertConfig Validate()
     {
-        Positive(VocabSize, "vocab_size");
-        Positive(HiddenSize, "hidden_size");
-        Positive(IntermediateSize, "intermediate_size");
-        Positive(NumHiddenLayers, "num_hidden_layers");
-        Positive(NumAttentionHeads, "num_attention_heads");
-        Positive(MaxPositionEmbeddings, "max_position_embeddings");
-        Positive(GlobalAttnEveryNLayers, "global_attn_every_n_layers");
+        InRange(VocabSize, ModelSize.MaxVocabSize, "vocab_size");
+        InRange(HiddenSize, ModelSize.MaxHiddenSize, "hidden_size");
+        InRange(IntermediateSize, ModelSize.MaxIntermediateSize, "intermediate_size");
+        InRange(NumHiddenLayers, ModelSize.MaxLayers, "num_hidden_layers");
+        InRange(NumAttentionHeads, HiddenSize, "num_attention_heads");
+        InRange(MaxPositionEmbeddings, ModelSize.MaxPositions, "max_position_embeddings");
+        InRange(GlobalAttnEveryNLayers, int.MaxValue, "global_attn_every_n_layers");
         if (HiddenSize % NumAttentionHeads != 0)
             throw Bad("hidden_size", $"hidden_size {HiddenSize} must be a multiple of num_attention_heads {NumAttentionHeads}.");
         if (HeadDim % 2 != 0)
@@ -117,24 +121,26 @@ public sealed record ModernBertConfig
             throw Bad("local_attention", $"local_attention must be an even window of at least 2, got {LocalAttention}.");
         if (!LayerTypes.IsDefaultOrEmpty && LayerTypes.Length != NumHiddenLayers)
             throw Bad("layer_types", $"layer_types has {LayerTypes.Length} entries but num_hidden_layers is {NumHiddenLayers}.");
-        if (GlobalRopeTheta <= 0) throw Bad("rope_parameters.full_attention.rope_theta", $"rope theta must be positive, got {GlobalRopeTheta}.");
-        if (LocalRopeTheta <= 0) throw Bad("rope_parameters.sliding_attention.rope_theta", $"rope theta must be positive, got {LocalRopeTheta}.");
-        if (NormEps <= 0) throw Bad("norm_eps", $"norm_eps must be positive, got {NormEps}.");
+        if (PadTokenId < 0 || PadTokenId >= VocabSize)
+            throw Bad("pad_token_id", $"pad_token_id {PadTokenId} is not an id of the vocabulary [0, {VocabSize}).");
+        if (!(GlobalRopeTheta > 0)) throw Bad("rope_parameters.full_attention.rope_theta", $"rope theta must be positive, got {GlobalRopeTheta}.");
+        if (!(LocalRopeTheta > 0)) throw Bad("rope_parameters.sliding_attention.rope_theta", $"rope theta must be positive, got {LocalRopeTheta}.");
+        if (!(NormEps > 0)) throw Bad("norm_eps", $"norm_eps must be positive, got {NormEps}.");
         if (ClassifierPooling is not ("cls" or "mean"))
             throw Bad("classifier_pooling", $"classifier_pooling must be \"cls\" or \"mean\", got \"{ClassifierPooling}\".");
         Activations.Get(HiddenActivation, "hidden_activation");
         Activations.Get(ClassifierActivation, "classifier_activation");
-        Positive(NumLabels, "num_labels");
+        InRange(NumLabels, ModelSize.MaxVocabSize, "num_labels");
         if (ProblemType is not (null or "regression" or "single_label_classification" or "multi_label_classification"))
             throw Bad("problem_type", $"problem_type \"{ProblemType}\" is not regression, single_label_classification or multi_label_classification.");
         foreach (var (p, name) in new[] { (EmbeddingDropout, "embedding_dropout"), (AttentionDropout, "attention_dropout"), (MlpDropout, "mlp_dropout"), (ClassifierDropout, "classifier_dropout") })
-            if (p is < 0 or >= 1) throw Bad(name, $"{name} must be in [0, 1), got {p}.");
+            if (!(p >= 0 && p < 1)) throw Bad(name, $"{name} must be in [0, 1), got {p}.");
         return this;
     }
 
-    static void Positive(int value, string field)
+    static void InRange(int value, int max, string field)
     {
-        if (value <= 0) throw Bad(field, $"{field} must be positive, got {value}.");
+        if (value < 1 || value > max) throw Bad(field, $"{field} must be in [1, {max}], got {value}.");
     }
 
     static ArgumentException Bad(string field, string message) => new($"ModernBERT config field '{field}': {message}", field);

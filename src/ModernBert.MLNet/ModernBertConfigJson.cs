@@ -16,14 +16,23 @@ public static class ModernBertConfigJson
     public static ModernBertConfig Load(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"ModernBERT config file not found: {path}", path);
-        try { return Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new InvalidDataException($"{path} is not valid JSON: {e.Message}", e); }
+        return Parse(File.ReadAllText(path), path);
     }
 
-    /// <summary>Reads a config; missing fields take Hugging Face's defaults. Throws naming the field on bad values.</summary>
-    public static ModernBertConfig Parse(string json)
+    /// <summary>
+    /// Reads a config; missing fields take Hugging Face's defaults. Throws naming <paramref name="source"/> (where the
+    /// JSON came from) and the field on bad values: <see cref="InvalidDataException"/> for malformed JSON,
+    /// <see cref="ArgumentException"/> for a bad field.
+    /// </summary>
+    public static ModernBertConfig Parse(string json, string source = "config.json")
     {
-        var o = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException("config.json must be a JSON object.");
+        try { return FromObject(JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{source} must hold a JSON object.")); }
+        catch (JsonException e) { throw new InvalidDataException($"{source} is not valid JSON: {e.Message}", e); }
+        catch (ArgumentException e) { throw new ArgumentException($"{source}: {e.Message}", e); }
+    }
+
+    static ModernBertConfig FromObject(JsonObject o)
+    {
         string modelType = Str(o, "model_type", "");
         if (modelType != "modernbert")
             throw new ArgumentException($"ModernBERT config field 'model_type': expected \"modernbert\", got \"{modelType}\".", "model_type");

@@ -107,7 +107,7 @@ public sealed class ModernBertAttention : nn.Module<Tensor, PackedInput, Tensor>
     {
         long t = x.shape[0];
         var qkv = Wqkv.call(x).view(t, 3, heads, headDim);  // [T, 3, nh, hd]: q of all heads, then k, then v
-        var (cos, sin) = input.RotaryTables(theta);
+        var (cos, sin) = input.RotaryTables(theta, qkv.dtype);
         var qk = Rotary.Apply(qkv.narrow(1, 0, 2), cos, sin); // [T, 2, nh, hd]: q and k rotated in one pass
         var (q, k, v) = (qk.select(1, 0), qk.select(1, 1), qkv.select(1, 2)); // [T, nh, hd] each
         var o = plan(input).Attend(q, k, v, training ? attentionDropout : 0.0); // [T, nh, hd]

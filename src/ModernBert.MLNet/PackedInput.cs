@@ -1,4 +1,5 @@
 using MLNetExt.Training.Packing;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace MLNetExt.ModernBert;
@@ -15,7 +16,8 @@ public enum LongInputPolicy
 /// <summary>
 /// A packed batch on the device, ready for <see cref="ModernBertModel"/>: token and position ids [T], which
 /// sequence each token belongs to, rotary tables and the global and local attention plans, built once per batch
-/// and reused by every layer. Sequence i owns packed tokens [Offsets[i], Offsets[i+1]).
+/// and reused by every layer. Sequence i owns packed tokens [Offsets[i], Offsets[i+1]). Everything the host knows
+/// about the batch reaches the device in one upload (<see cref="PackedPlan"/>); the rest is computed there.
 /// </summary>
 public sealed class PackedInput : IDisposable
 {
@@ -33,46 +35,57 @@ public sealed class PackedInput : IDisposable
     public int TokenCount => Offsets[^1];
     public Device Device { get; }
 
-    readonly Dictionary<double, (Tensor Cos, Tensor Sin)> rotary = [];
+    readonly ModernBertConfig config;
+    readonly Tensor uploaded; // the batch's one upload: ids, positions, sequence ids, plan tables and extras are views of it
+    readonly Tensor firstTokens, lengths;
+    readonly Tensor[] extras;
+    readonly Dictionary<(double Theta, ScalarType Dtype), (Tensor Cos, Tensor Sin)> rotary = [];
     // For input that came padded: index of each packed token in the flattened [B, L] grid, and that grid's shape.
     readonly Tensor? paddedIndex;
     readonly (long Rows, long Columns) paddedShape;
 
-    PackedInput(PackedBatch batch, ModernBertConfig config, Device? device, LongInputPolicy policy, Tensor? paddedIndex, (long, long) paddedShape)
+    /// <summary>
+    /// Off by default: on CUDA, attention through the varlen flash kernel (<see cref="VarlenFlashAttention"/>) instead
+    /// of gathered SDPA groups, for bf16/fp16 without attention dropout. Not yet run on a GPU (docs/GPU.md says how to try it).
+    /// </summary>
+    internal static bool FlashOnCuda { get; set; }
+
+    /// <summary>Uploads <paramref name="plan"/> and builds the attention plans on <paramref name="device"/>; the plan's buffer goes back to its pool.</summary>
+    internal PackedInput(PackedPlan plan, Device device, (long, long) paddedShape = default)
     {
-        Device = device ?? CPU;
-        int max = config.MaxPositionEmbeddings;
-        var kept = Enumerable.Range(0, batch.Count).Select(i => Math.Min(batch.Length(i), max)).ToArray();
-        if (policy == LongInputPolicy.Throw)
-            for (int i = 0; i < batch.Count; i++)
-                if (batch.Length(i) > max)
-                    throw new ArgumentException($"Row {batch.SourceRows[i]} has {batch.Length(i)} tokens; the model accepts at most max_position_embeddings = {max}.");
-        Offsets = new int[batch.Count + 1];
-        for (int i = 0; i < batch.Count; i++) Offsets[i + 1] = Offsets[i] + kept[i];
-        SourceRows = batch.SourceRows;
-        var ids = new long[TokenCount];
-        var pos = new long[TokenCount];
-        var seq = new long[TokenCount];
-        for (int i = 0; i < batch.Count; i++)
+        Device = device;
+        config = plan.Config;
+        Offsets = plan.Offsets;
+        SourceRows = plan.SourceRows;
+        using (var scope = NewDisposeScope())
         {
-            Array.Copy(batch.TokenIds, batch.Offsets[i], ids, Offsets[i], kept[i]);
-            Array.Copy(batch.PositionIds, batch.Offsets[i], pos, Offsets[i], kept[i]);
-            Array.Fill(seq, i, Offsets[i], kept[i]);
+            uploaded = plan.Staging.Upload(device);
+            plan.Dispose();
+            InputIds = plan.Ids.Of(uploaded);
+            PositionIds = plan.Positions.Of(uploaded);
+            SequenceIds = plan.SequenceIds.Of(uploaded);
+            firstTokens = plan.FirstTokens.Of(uploaded);
+            lengths = plan.Lengths.Of(uploaded);
+            extras = plan.Extras.Select(e => e.Of(uploaded)).ToArray();
+            var cuSeqlens = FlashOnCuda && device.type == DeviceType.CUDA ? plan.OffsetsSegment.Of(uploaded).to_type(ScalarType.Int32) : null;
+            int longest = Enumerable.Range(0, Count).Max(i => Offsets[i + 1] - Offsets[i]);
+            GlobalPlan = AttentionPlan.Build(plan.Global, uploaded, SequenceIds, PositionIds, cuSeqlens is null ? null : new(cuSeqlens, longest, -1));
+            LocalPlan = AttentionPlan.Build(plan.Local, uploaded, SequenceIds, PositionIds,
+                cuSeqlens is null ? null : new(cuSeqlens.alias(), longest, config.LocalHalfWindow));
+            // What this input keeps outlives the scope (it goes in Dispose); the building temporaries do not.
+            scope.MoveToOuter(new[] { uploaded, InputIds, PositionIds, SequenceIds, firstTokens, lengths }.Concat(extras)
+                .Concat(GlobalPlan.Owned).Concat(LocalPlan.Owned));
         }
-        InputIds = tensor(ids, device: Device);
-        PositionIds = tensor(pos, device: Device);
-        SequenceIds = tensor(seq, device: Device);
-        foreach (var kind in new[] { AttentionKind.Global, AttentionKind.Local })
-            rotary.TryAdd(config.RopeTheta(kind), Rotary.Tables(PositionIds, config.HeadDim, config.RopeTheta(kind)));
-        GlobalPlan = AttentionPlan.Global(Offsets, Device);
-        LocalPlan = AttentionPlan.Local(Offsets, config.LocalHalfWindow, Device);
-        this.paddedIndex = paddedIndex;
-        this.paddedShape = paddedShape;
+        if (paddedShape != default)
+        {
+            paddedIndex = extras[^1];
+            this.paddedShape = paddedShape;
+        }
     }
 
     /// <summary>Moves a packed batch to <paramref name="device"/> and plans its attention.</summary>
     public static PackedInput Create(PackedBatch batch, ModernBertConfig config, Device? device = null, LongInputPolicy policy = LongInputPolicy.Truncate) =>
-        new(batch, config, device, policy, null, default);
+        new(new PackedPlan(batch, config, policy), device ?? CPU);
 
     /// <summary>
     /// Hugging Face-style input: <paramref name="inputIds"/> [B, L] with <paramref name="attentionMask"/> [B, L]
@@ -97,17 +110,38 @@ public sealed class PackedInput : IDisposable
             sequences.Add([.. seq]);
         }
         var batch = PackedBatch.FromSequences(sequences);
-        return new PackedInput(batch, config, device, policy, tensor(flat.ToArray(), device: device ?? CPU), (rows, cols));
+        return new PackedInput(new PackedPlan(batch, config, policy, extras: [flat.ToArray()]), device ?? CPU, (rows, cols));
     }
 
     /// <summary>Rotary cos/sin tables [T, headDim] (float32) for a base theta of the config this input was built for.</summary>
-    public (Tensor Cos, Tensor Sin) RotaryTables(double theta) => rotary[theta];
+    public (Tensor Cos, Tensor Sin) RotaryTables(double theta) => RotaryTables(theta, ScalarType.Float32);
+
+    /// <summary>
+    /// The rotary tables in <paramref name="dtype"/>: gathered from the device's cached per-position table once per
+    /// batch and dtype (computed in float32, rounded once to the compute dtype), shared by every layer.
+    /// </summary>
+    public (Tensor Cos, Tensor Sin) RotaryTables(double theta, ScalarType dtype)
+    {
+        if (rotary.TryGetValue((theta, dtype), out var tables)) return tables;
+        using (var scope = NewDisposeScope())
+        {
+            var table = DeviceTables.Rotary(Device, theta, config.HeadDim, config.MaxPositionEmbeddings).index_select(0, PositionIds); // [T, 2 hd]
+            if (table.dtype != dtype) table = table.to(dtype);
+            tables = (table.narrow(1, 0, config.HeadDim), table.narrow(1, config.HeadDim, config.HeadDim));
+            scope.MoveToOuter(tables.Cos, tables.Sin);
+        }
+        rotary[(theta, dtype)] = tables;
+        return tables;
+    }
+
+    /// <summary>Extra integer arrays the plan carried (in the order given), on the device.</summary>
+    internal Tensor Extra(int index) => extras[index];
 
     /// <summary>[Count] long: index of each sequence's first packed token (its [CLS]).</summary>
-    public Tensor FirstTokens() => tensor(Offsets[..^1].Select(o => (long)o).ToArray(), device: Device);
+    public Tensor FirstTokens() => firstTokens.alias();
 
     /// <summary>[Count] long: real tokens per sequence.</summary>
-    public Tensor Lengths() => tensor(Enumerable.Range(0, Count).Select(i => (long)(Offsets[i + 1] - Offsets[i])).ToArray(), device: Device);
+    public Tensor Lengths() => lengths.alias();
 
     /// <summary>Packed [T, ...] back to the caller's padded grid [B, L, ...], zeros at padding (input from <see cref="FromPadded"/> only).</summary>
     public Tensor Repad(Tensor packed)
@@ -120,12 +154,9 @@ public sealed class PackedInput : IDisposable
 
     public void Dispose()
     {
-        InputIds.Dispose();
-        PositionIds.Dispose();
-        SequenceIds.Dispose();
+        foreach (var t in new[] { InputIds, PositionIds, SequenceIds, firstTokens, lengths, uploaded }.Concat(extras)) t.Dispose();
         foreach (var (cos, sin) in rotary.Values) { cos.Dispose(); sin.Dispose(); }
         GlobalPlan.Dispose();
         LocalPlan.Dispose();
-        paddedIndex?.Dispose();
     }
 }

@@ -13,6 +13,7 @@ public sealed partial class Trainer<TModel, TBatch>
     {
         Validate(options);
         _task = task;
+        _planner = task as IPlannedTask<TModel, TBatch>;
         _options = options;
         var devices = Parallel.Devices.Parse(options.Devices);
         _reducer = CreateReducer(options.Backend, devices);
@@ -55,17 +56,19 @@ public sealed partial class Trainer<TModel, TBatch>
         return shards.Skip(_reducer.Rank * local).Take(local).ToArray();
     }
 
-    /// <summary>The next AccumulationSteps batches in this epoch's seeded order, wrapping into the next epoch.</summary>
-    TBatch[] NextMicroBatches(IReadOnlyList<TBatch> train)
+    /// <summary>
+    /// The AccumulationSteps batches <paramref name="stepsAhead"/> steps after those consumed so far, in each epoch's
+    /// seeded order, wrapping into the next epoch (TrainStep counts them as consumed).
+    /// </summary>
+    TBatch[] NextMicroBatches(IReadOnlyList<TBatch> train, int stepsAhead = 0)
     {
         var batches = new TBatch[_options.AccumulationSteps];
         for (int i = 0; i < batches.Length; i++)
         {
-            long position = _state.MicroBatchesConsumed;
+            long position = _state.MicroBatchesConsumed + (long)stepsAhead * batches.Length + i;
             long epoch = position / train.Count;
             if (_order is null || _orderEpoch != epoch || _order.Length != train.Count) (_order, _orderEpoch) = (EpochOrder(train.Count, epoch), epoch);
             batches[i] = train[_order[position % train.Count]];
-            _state = _state with { MicroBatchesConsumed = position + 1 };
         }
         return batches;
     }
@@ -96,12 +99,16 @@ public sealed partial class Trainer<TModel, TBatch>
     string? Save(CheckpointStore? store)
     {
         if (store is null || _reducer.Rank != 0) return null;
+        Resolve();
         using var scope = NewDisposeScope(); // the optimizer state comes as per-parameter views
         return store.Save(_replicas.Master, _optimizer.StateDict(), _state with { OptimizerSteps = _optimizer.StepCount });
     }
 
     void LoadCheckpoint(string path)
     {
+        Resolve();
+        _applied?.Dispose();
+        (_speculated, _applied) = (null, null);
         var (optimizerState, state) = CheckpointStore.Load(path, _replicas.Master);
         if (state.Seed != _options.Seed)
             throw new InvalidOperationException($"Checkpoint {path} was trained with seed {state.Seed}, these options say {_options.Seed}; resuming would not replay the run.");
@@ -113,6 +120,9 @@ public sealed partial class Trainer<TModel, TBatch>
 
     public void Dispose()
     {
+        foreach (var (_, stats, _, _) in _unresolved) stats.Dispose();
+        foreach (var t in _speculated?.LossSums ?? []) t.Dispose();
+        _applied?.Dispose();
         _optimizer.Dispose();
         _replicas.Dispose();
         _reducer.Dispose();

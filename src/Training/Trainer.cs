@@ -10,7 +10,7 @@ namespace MLNetExt.Training;
 
 /// <summary>
 /// Trains any <see cref="ITrainingTask{TModel,TBatch}"/> with AdamW, data parallelism over replicas, fp32 or bf16
-/// compute with fp32 master weights, checkpoints and telemetry. <see cref="TrainStep"/> is the whole step.
+/// compute with fp32 master weights, checkpoints and telemetry. <see cref="TrainStep(IReadOnlyList{TBatch})"/> is the whole step.
 /// </summary>
 public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel : nn.Module
 {
@@ -23,82 +23,17 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
 
     /// <summary>The fp32 master model (its state_dict is what checkpoints store).</summary>
     public TModel Model => _replicas.Master;
-    /// <summary>Optimizer steps taken so far.</summary>
-    public long Step => _state.Step;
+    /// <summary>Optimizer steps applied so far (reads any unread step results from the device first).</summary>
+    public long Step
+    {
+        get
+        {
+            Resolve();
+            return _state.Step;
+        }
+    }
 
     ScalarType ComputeType => _options.Precision == TrainingPrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
-
-    /// <summary>
-    /// One optimizer step over <paramref name="microBatches"/> (gradient accumulation): every micro-batch is split
-    /// into one shard per replica, shards run forward/backward concurrently, the summed gradients are reduced,
-    /// averaged over all loss terms, clipped and applied once to the master weights, which are then copied down.
-    /// </summary>
-    public StepResult TrainStep(IReadOnlyList<TBatch> microBatches)
-    {
-        if (microBatches.Count == 0) throw new ArgumentException("A step needs at least one micro-batch.", nameof(microBatches));
-        using var scope = NewDisposeScope();
-        var clock = Stopwatch.StartNew();
-        TimeSpan shard = TimeSpan.Zero, forwardBackward = TimeSpan.Zero;
-        // Dropout replays exactly after a resume (CPU replicas share one generator, so only a single CPU replica is exact).
-        SeedTorch(Seeds.Mix(_options.Seed, _state.Step, -1));
-        _replicas.ZeroGradients();
-        double lossSum = 0, flops = 0;
-        long terms = 0, tokens = 0;
-        for (int m = 0; m < microBatches.Count; m++)
-        {
-            // 1. Per-step randomness (e.g. masking) on the whole micro-batch, then one token-balanced shard per replica.
-            var start = clock.Elapsed;
-            var batch = _task.Prepare(microBatches[m], new Random(Seeds.Mix(_options.Seed, _state.Step, m)));
-            var shards = LocalShards(batch);
-            long batchTokens = _task.CountTokens(batch);
-            tokens += batchTokens;
-            flops += _task.FlopsPerToken(batch) * batchTokens;
-            shard += clock.Elapsed - start;
-
-            // 2. Forward and backward of the SUMMED loss on every replica at once; gradients accumulate in fp32 buckets
-            //    (directly for fp32 replicas, copied up below for bf16 ones).
-            start = clock.Elapsed;
-            foreach (var (sum, count) in _replicas.OnEach(r => ForwardBackward(r, shards[r])))
-            {
-                lossSum += sum;
-                terms += count;
-            }
-            forwardBackward += clock.Elapsed - start;
-        }
-
-        // 3. Sum gradients over replicas and ranks. Dividing by the global loss-term count gives exactly the gradient of
-        //    the full batch's mean loss, whatever the sharding; that factor is applied inside the optimizer step.
-        var syncStart = clock.Elapsed;
-        _replicas.CollectGradients();
-        _reducer.SumBuckets(_replicas.GradientBuckets);
-        var totals = _reducer.SumScalars([lossSum, terms]);
-        double loss = totals[0] / totals[1], gradScale = 1 / totals[1];
-        var sync = clock.Elapsed - syncStart;
-
-        // 4. Clip the global norm; skip the step on NaN/inf; AdamW at the scheduled rate; copy weights to the replicas.
-        var updateStart = clock.Elapsed;
-        double gradNorm = GradientClipping.GlobalNorm(_replicas.MasterGradients) * gradScale;
-        double lr = _options.Schedule.At(_state.Step);
-        bool finite = double.IsFinite(loss) && double.IsFinite(gradNorm);
-        if (finite)
-        {
-            _optimizer.Step(lr, gradScale * GradientClipping.ClipFactor(gradNorm, _options.MaxGradNorm));
-            _replicas.CopyMasterToReplicas();
-        }
-        _state = finite
-            ? _state with { Step = _state.Step + 1, NonFiniteStreak = 0 }
-            : _state with { NonFiniteStreak = _state.NonFiniteStreak + 1 };
-        var update = clock.Elapsed - updateStart;
-        return new StepResult(finite, loss, lr, gradNorm, tokens, flops, shard, forwardBackward, sync, update, clock.Elapsed);
-    }
-
-    (double Sum, long Count) ForwardBackward(int replica, TBatch shard)
-    {
-        using var scope = NewDisposeScope();
-        var loss = _task.Loss(_replicas.Replicas[replica], shard, _replicas.Devices[replica]);
-        if (loss.Count > 0) loss.Sum.backward();
-        return (loss.Sum.to_type(ScalarType.Float64).item<double>(), loss.Count);
-    }
 
     /// <summary>
     /// Trains until the schedule's last step, early stopping, or cancellation (which saves a checkpoint first, then
@@ -131,7 +66,8 @@ public sealed partial class Trainer<TModel, TBatch> : IDisposable where TModel :
                     lastCheckpoint = Save(store);
                     cancellationToken.ThrowIfCancellationRequested();
                 }
-                var step = TrainStep(NextMicroBatches(train));
+                // Queue the next step's forward/backward behind this one, so reading this step's result below does not drain the device.
+                var step = TrainStep(NextMicroBatches(train), _state.Step + 1 < total && Lookahead ? NextMicroBatches(train, stepsAhead: 1) : null);
                 if (!step.Applied)
                 {
                     skipped++;

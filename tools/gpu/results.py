@@ -42,10 +42,21 @@ def line(found, bench):
     return f"{bench}: {value:.3f}" if value is not None else f"{bench}: n/a ({why})"
 
 
+def phases(found, bench):
+    """Each side's per-phase breakdown (ms, from the diagnostic mode), one line per side that has it."""
+    prefix = BENCH[bench][0]
+    return [f"{bench} phases ({side}): {json.dumps(found[key]['phases_ms'])}"
+            for side in ("ours", "hf", "ours_flash") for key in [f"{prefix}.{side}"]
+            if found.get(key, {}).get("phases_ms")]
+
+
 def main():
     mode = sys.argv[1]
     if mode == "line":
-        print(line(steps(sys.argv[3]), sys.argv[2]))
+        found = steps(sys.argv[3])
+        for text in phases(found, sys.argv[2]):
+            print(text)
+        print(line(found, sys.argv[2]))
     elif mode == "merge":
         found = steps(sys.argv[2])
         bench = {}

@@ -1,31 +1,39 @@
 #!/usr/bin/env bash
 # The one command run on a borrowed GPU machine (PyTorch installed, no .NET, no network), from the repo root,
-# with .gpu/ (tools/gpu/build-bundle.sh) carried along. In order: libtorch symbol check, HF fixtures, op probe,
-# CUDA tests, BLT CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers). Writes 5 files to $OUT:
-#   log.txt, symbols.txt, fixtures.tar.gz, runner.jsonl (journal of every step), results.json (merged + P7/P8)
+# with .gpu/ (tools/gpu/build-bundle.sh) carried along. In order: libtorch symbol check, [HF fixtures], op probe,
+# CUDA tests, BLT CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers), [P7/P8 ours with varlen
+# flash attention].
+# Writes to $OUT: log.txt, symbols.txt, [fixtures.tar.gz], runner.jsonl (journal of every step), results.json.
 # Never stops at a failure, and starts nothing that would not end within GPU_BUDGET_S. See docs/GPU.md.
-#   GPU_BUDGET_S     wall-clock budget in seconds (default 420)
-#   GPU_SPEED_S      timed seconds per side of P7 and of P8 (default 25)
-#   GPU_STEPS        which steps to run (default "fixtures probe cuda-tests blt-cuda p7 p8"; the symbol check always runs)
-#   GPU_TINY=1       tiny model, short lengths, small batches, CPU in CUDA's place (to try the run on a CPU host)
-#   TORCH_LIB        libtorch folder instead of the python torch's (simulation on a host without PyTorch)
+#   GPU_BUDGET_S       wall-clock budget in seconds (default 540)
+#   GPU_WARMUP_S       per side of P7/P8: warm-up over every distinct batch or this many seconds (default 30)
+#   GPU_SPEED_STEPS    per side: at least this many timed batches (default 200; P8 optimizer steps hold 16 each)
+#   GPU_SPEED_MAX_S    per side: at most this many timed seconds (default 120)
+#   GPU_PHASE_STEPS    per side: batches in the diagnostic mode (a device sync after each phase; default 16)
+#   GPU_STEPS          which steps to run (default "probe cuda-tests blt-cuda p7 p8"; also "fixtures", "flash"; the symbol
+#                      check always runs)
+#   GPU_TINY=1         tiny model, short lengths, small batches, CPU in CUDA's place (to try the run on a CPU host)
+#   TORCH_LIB          libtorch folder instead of the python torch's (simulation on a host without PyTorch)
 set +e
 OUT="${OUT:-/tmp/mlnetext-gpu-out}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/log.txt") 2>&1
 tee_pid=$!
 cd "$(dirname "$0")/../.."
-budget_s="${GPU_BUDGET_S:-420}"
-speed_s="${GPU_SPEED_S:-25}"
+budget_s="${GPU_BUDGET_S:-540}"
 if [ "${GPU_TINY:-0}" = 1 ]; then
-  speed=(--config tools/gpu/modernbert-tiny-config.json --seconds "$speed_s")
-  p7_tokens=4096; p8_tokens=2048; cuda_tests=(--device cpu)
+  speed=(--config tools/gpu/modernbert-tiny-config.json --warmup-seconds "${GPU_WARMUP_S:-2}" --steps "${GPU_SPEED_STEPS:-20}"
+         --max-seconds "${GPU_SPEED_MAX_S:-20}" --phase-steps "${GPU_PHASE_STEPS:-4}")
+  p7_tokens=4096; p8_tokens=2048; step_tokens=4096; cuda_tests=(--device cpu)
 else
-  speed=(--config tools/gpu/modernbert-base-config.json --seconds "$speed_s")
-  p7_tokens=32768; p8_tokens=16384; cuda_tests=()
+  speed=(--config tools/gpu/modernbert-base-config.json --warmup-seconds "${GPU_WARMUP_S:-30}" --steps "${GPU_SPEED_STEPS:-200}"
+         --max-seconds "${GPU_SPEED_MAX_S:-120}" --phase-steps "${GPU_PHASE_STEPS:-16}")
+  p7_tokens=32768; p8_tokens=16384; step_tokens=262144; cuda_tests=()
 fi
+# Longest a P7/P8 side may take: warm-up + timed cap + model setup and the diagnostic pass.
+side_s=$(( ${GPU_WARMUP_S:-30} + ${GPU_SPEED_MAX_S:-120} + 45 ))
 JOURNAL="$OUT/runner.jsonl"
-steps=" ${GPU_STEPS:-fixtures probe cuda-tests blt-cuda p7 p8} "
+steps=" ${GPU_STEPS:-probe cuda-tests blt-cuda p7 p8} "
 wants() { [[ "$steps" == *" $1 "* ]]; }
 
 # step <max seconds> <command...>: runs it under a timeout of max seconds or what is left of the budget minus the
@@ -103,15 +111,20 @@ if wants blt-cuda; then
 fi
 if wants p7; then
   echo "== P7: bf16 inference, packed (ours) vs padded + sdpa (transformers)"
-  runner p7 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p7_tokens"
-  step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p7 --journal "$JOURNAL" "${speed[@]}" --tokens "$p7_tokens"
+  runner p7 "$side_s" 1 "${speed[@]}" --tokens "$p7_tokens"
+  step "$side_s" $PY tools/gpu/hf_speed.py p7 --journal "$JOURNAL" "${speed[@]}" --tokens "$p7_tokens"
   $PY tools/gpu/results.py line P7 "$JOURNAL"
 fi
 if wants p8; then
-  echo "== P8: masked-LM training step, bf16 (ours: Trainer; transformers: autocast + fused AdamW)"
-  runner p8 "$((speed_s + 60))" 1 "${speed[@]}" --tokens "$p8_tokens"
-  step "$((speed_s + 60))" $PY tools/gpu/hf_speed.py p8 --journal "$JOURNAL" "${speed[@]}" --tokens "$p8_tokens"
+  echo "== P8: masked-LM training, bf16, >= $step_tokens tokens per optimizer step (ours: Trainer; transformers: autocast + fused AdamW)"
+  runner p8 "$side_s" 1 "${speed[@]}" --tokens "$p8_tokens" --step-tokens "$step_tokens"
+  step "$side_s" $PY tools/gpu/hf_speed.py p8 --journal "$JOURNAL" "${speed[@]}" --tokens "$p8_tokens" --step-tokens "$step_tokens"
   $PY tools/gpu/results.py line P8 "$JOURNAL"
+fi
+if wants flash; then
+  echo "== P7/P8 ours with varlen flash attention (PackedInput.FlashOnCuda; compare with p7.ours / p8.ours)"
+  runner p7 "$side_s" 1 "${speed[@]}" --tokens "$p7_tokens" --flash 1
+  runner p8 "$side_s" 1 "${speed[@]}" --tokens "$p8_tokens" --step-tokens "$step_tokens" --flash 1
 fi
 
 echo "== done in ${SECONDS}s"

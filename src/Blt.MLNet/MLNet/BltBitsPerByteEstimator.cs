@@ -38,6 +38,7 @@ public sealed class BltBitsPerByteEstimator(IHostEnvironment env, BltBitsPerByte
     public BltBitsPerByteTransformer Fit(IDataView input)
     {
         Input.Requirement.Find(input.Schema);
+        Input.Validate(options.Training.Config.BytePositions);
         using var session = new TrainingSession(env, nameof(BltBitsPerByteEstimator), options.Training.Cancellation);
         var training = options.Training;
         var texts = Input.ReadAll(input);

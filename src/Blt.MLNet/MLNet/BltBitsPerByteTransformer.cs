@@ -25,7 +25,7 @@ public sealed class BltBitsPerByteTransformer : BltTransformer<float>
     public BltModel Model { get; }
 
     internal BltBitsPerByteTransformer(IHostEnvironment env, BltInput input, string outputColumn, BltModel model, ScoringOptions scoring)
-        : base(env, nameof(BltBitsPerByteTransformer), input, scoring)
+        : base(env, nameof(BltBitsPerByteTransformer), input, model.Config.BytePositions, scoring)
     {
         if (!input.AddEos) throw new ArgumentException("Bits per byte scores the end of each row: the input must add EOS.", nameof(input));
         (_outputColumn, Model) = (outputColumn, model);

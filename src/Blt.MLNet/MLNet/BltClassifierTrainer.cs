@@ -27,6 +27,7 @@ public sealed class BltClassifierTrainer(IHostEnvironment env, BltClassifierOpti
     public BltClassifierTransformer Fit(IDataView input)
     {
         var text = Input.Requirement.Find(input.Schema);
+        Input.Validate(options.Training.Config.BytePositions);
         var label = ColumnRequirement.KeyOrText(options.LabelColumnName).Find(input.Schema);
         using var session = new TrainingSession(env, nameof(BltClassifierTrainer), options.Training.Cancellation);
         var labels = LabelKeys.Collect(input, options.LabelColumnName);

@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
@@ -34,7 +33,7 @@ public sealed class BltClassifierTransformer : BltTransformer<float[]>
 
     internal BltClassifierTransformer(IHostEnvironment env, BltInput input, BltClassifierColumns columns, LabelKeys labels,
         BltForSequenceClassification model, ScoringOptions scoring)
-        : base(env, nameof(BltClassifierTransformer), input, scoring)
+        : base(env, nameof(BltClassifierTransformer), input, model.Config.BytePositions, scoring)
     {
         if (model.Classes != labels.Count) throw new ArgumentException($"The model has {model.Classes} classes, the labels {labels.Count}.", nameof(labels));
         (_columns, _labels, Model) = (columns, labels, model);
@@ -47,9 +46,8 @@ public sealed class BltClassifierTransformer : BltTransformer<float[]>
 
     static BltForSequenceClassification Load(SavedModelReader saved, int classes)
     {
-        var model = new BltForSequenceClassification(BltConfigJson.FromJson(saved.ReadConfig<JsonObject>()), classes);
-        saved.ReadWeights(model);
-        return model;
+        var config = ReadConfig(saved);
+        return saved.ReadWeights(config.ParameterCount(), () => new BltForSequenceClassification(config, classes));
     }
 
     static VersionInfo VersionInfo() => SavedModel.Version("BLTCLSFR", 0x00010001, LoaderSignature, typeof(BltClassifierTransformer));

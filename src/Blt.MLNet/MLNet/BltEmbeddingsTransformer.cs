@@ -26,7 +26,7 @@ public sealed class BltEmbeddingsTransformer : BltTransformer<float[]>
     public int Dimension => Model.Config.GlobalConfig.HiddenSize;
 
     internal BltEmbeddingsTransformer(IHostEnvironment env, BltInput input, string outputColumn, BltModel model, ScoringOptions scoring)
-        : base(env, nameof(BltEmbeddingsTransformer), input, scoring)
+        : base(env, nameof(BltEmbeddingsTransformer), input, model.Config.BytePositions, scoring)
     {
         (_outputColumn, Model) = (outputColumn, model);
         Model.eval();

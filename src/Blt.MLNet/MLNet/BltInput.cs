@@ -26,6 +26,19 @@ public sealed record BltInput(string ColumnName, int MaxBytes, bool AddEos)
         if (MaxBytes < 1) throw new ArgumentOutOfRangeException(nameof(MaxBytes), MaxBytes, "MaxBytes must be at least 1.");
     }
 
+    /// <summary>
+    /// Also checks that a row's ids (BOS, MaxBytes bytes, EOS when <see cref="AddEos"/>) fit the byte positions the
+    /// model was built for: scoring memory grows with the row length, so a MaxBytes past them is refused up front.
+    /// </summary>
+    internal void Validate((int Positions, string Key) model)
+    {
+        Validate();
+        int specials = AddEos ? 2 : 1;
+        if ((long)MaxBytes + specials > model.Positions)
+            throw new ArgumentOutOfRangeException(nameof(MaxBytes), MaxBytes,
+                $"MaxBytes {MaxBytes} plus {(AddEos ? "BOS and EOS" : "BOS")} exceeds the model's {model.Positions} byte positions ({model.Key}); use MaxBytes <= {model.Positions - specials}.");
+    }
+
     public long[] Encode(string text) => Encode(Utf8.GetBytes(text));
 
     public long[] Encode(ReadOnlySpan<byte> bytes) =>

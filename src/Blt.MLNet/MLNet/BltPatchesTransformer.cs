@@ -45,7 +45,7 @@ public sealed class BltPatchesTransformer : BltTransformer<BltPatches>
     public Patcher Patcher { get; }
 
     internal BltPatchesTransformer(IHostEnvironment env, BltInput input, BltPatchesColumns columns, EntropyModel entropyModel, Patcher patcher, ScoringOptions scoring)
-        : base(env, nameof(BltPatchesTransformer), input, scoring)
+        : base(env, nameof(BltPatchesTransformer), input, entropyModel.Config.BytePositions, scoring)
     {
         (_columns, EntropyModel, Patcher) = (columns, entropyModel, patcher);
         EntropyModel.eval();
@@ -61,9 +61,10 @@ public sealed class BltPatchesTransformer : BltTransformer<BltPatches>
 
     static EntropyModel Load(SavedModelReader saved, BltPatcherSettings settings)
     {
-        var model = new EntropyModel(settings.EntropyModel);
-        saved.ReadWeights(model);
-        return model;
+        var config = settings.EntropyModel ?? throw new InvalidDataException($"{saved.Describe(SavedModel.ConfigStream)} has no EntropyModel.");
+        try { config.Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{saved.Describe(SavedModel.ConfigStream)}: {e.Message}", e); }
+        return saved.ReadWeights(config.ParameterCount(), () => new EntropyModel(config));
     }
 
     static VersionInfo VersionInfo() => SavedModel.Version("BLTPATCH", 0x00010001, LoaderSignature, typeof(BltPatchesTransformer));

@@ -16,9 +16,11 @@ public abstract class BltTransformer<TResult> : ScoringTransformer<long[], TResu
 
     public BltInput Input { get; }
 
-    private protected BltTransformer(IHostEnvironment env, string name, BltInput input, ScoringOptions scoring) : base(env, name, scoring)
+    /// <param name="bytePositions">The model's byte context and its config key, which bounds <see cref="BltInput.MaxBytes"/>.</param>
+    private protected BltTransformer(IHostEnvironment env, string name, BltInput input, (int Positions, string Key) bytePositions, ScoringOptions scoring)
+        : base(env, name, scoring)
     {
-        input.Validate();
+        input.Validate(bytePositions);
         Input = input;
     }
 
@@ -54,8 +56,11 @@ public abstract class BltTransformer<TResult> : ScoringTransformer<long[], TResu
 
     private protected static BltModel ReadModel(SavedModelReader saved)
     {
-        var model = new BltModel(BltConfigJson.FromJson(saved.ReadConfig<JsonObject>()));
-        saved.ReadWeights(model);
-        return model;
+        var config = ReadConfig(saved);
+        return saved.ReadWeights(config.ParameterCount(), () => new BltModel(config));
     }
+
+    /// <summary>The saved <c>Config.json</c>, validated; errors name the zip entry and the key.</summary>
+    private protected static BltConfig ReadConfig(SavedModelReader saved) =>
+        BltConfigJson.Parse(saved.ReadConfig<JsonObject>(), saved.Describe(SavedModel.ConfigStream));
 }

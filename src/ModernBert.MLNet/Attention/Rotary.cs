@@ -21,17 +21,17 @@ public static class Rotary
 
     /// <summary>
     /// x: [T, ..., headDim] (e.g. [T, heads, headDim], or [T, 2, heads, headDim] for q and k at once); cos, sin from
-    /// <see cref="Tables"/>. Rotates in float32 and returns x's dtype, as HF does.
+    /// <see cref="Tables"/>. Rotates in the tables' dtype and returns x's dtype: float32 tables rotate a bf16 x in
+    /// float32 (as HF does); tables already cast to bf16 keep the whole rotation in bf16, half the memory traffic.
     /// </summary>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         // Tables broadcast over the dimensions between tokens and headDim.
         var shape = Enumerable.Repeat(1L, (int)x.dim()).ToArray();
         (shape[0], shape[^1]) = (x.shape[0], x.shape[^1]);
-        // A bf16 x times a float32 table computes in float32 inside one kernel: no separate upcast copy of x.
-        var rotated = x * cos.view(shape);
+        var rotated = x.mul(cos.view(shape));
         // rotate_half(x) = [-x2, x1] = roll(x, d/2) * [-1, 1]; the sign lives in the sin table.
         rotated.addcmul_(x.roll(x.shape[^1] / 2, -1), sin.view(shape), Scalars.One);
-        return rotated.to(x.dtype);
+        return rotated.dtype == x.dtype ? rotated : rotated.to(x.dtype);
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using MLNetExt.Training.Checkpoints;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -25,12 +26,18 @@ public static class ModernBertCheckpoint
     /// Builds a model from the folder's config with <paramref name="create"/> (which may adjust the config, e.g.
     /// <c>c =&gt; new ModernBertForSequenceClassification(c with { NumLabels = 3 })</c>) and loads its weights.
     /// Non-strict loads tolerate missing and unexpected tensors (e.g. a classifier on top of an MLM checkpoint).
+    /// The weights' header is read and checked against the config's size before anything is built.
     /// </summary>
     public static TModel Load<TModel>(string folder, Func<ModernBertConfig, TModel> create, bool strict = true)
         where TModel : nn.Module, IModernBertModule
     {
-        var model = create(LoadConfig(folder));
-        LoadWeights(model, Path.Combine(folder, WeightsFile), strict);
+        string configPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
+        var config = ModernBertConfigJson.Load(configPath);
+        var header = SafetensorsHeader.Read(weightsPath);
+        ModelSize.Check(config.EncoderParameterCount(), configPath, header);
+        var model = create(config);
+        try { LoadWeights(model, header, strict); }
+        catch { model.Dispose(); throw; }
         return model;
     }
 
@@ -38,41 +45,16 @@ public static class ModernBertCheckpoint
     /// Copies a safetensors file (f32, bf16 or f16) into <paramref name="model"/>, converting to each parameter's
     /// dtype and device. Throws one error listing every mis-shaped tensor (and, when strict, every missing or unexpected one).
     /// </summary>
-    public static CheckpointLoadReport LoadWeights(nn.Module model, string safetensorsPath, bool strict = true)
-    {
-        var header = SafetensorsHeader.Read(safetensorsPath);
-        var target = model.state_dict();
-        var rename = KeyMap(target.Keys, header.Tensors.Keys);
-        var misShaped = new List<string>();
-        var missing = new List<string>();
-        var unexpected = new List<string>();
-        var lines = new List<string>();
-        foreach (var (name, entry) in header.Tensors)
-        {
-            string key = rename(name);
-            if (key == "decoder.weight" && model is ModernBertForMaskedLM) continue; // tied to tok_embeddings
-            if (!target.TryGetValue(key, out var t)) { unexpected.Add(name); lines.Add($"{name}: not in the model; checkpoint has {entry.DType}{Shape(entry.Shape)}"); }
-            else if (!t.shape.SequenceEqual(entry.Shape)) misShaped.Add($"{key}: model expects {Shape(t.shape)}, checkpoint has {Shape(entry.Shape)}");
-        }
-        var present = header.Tensors.Keys.Select(rename).ToHashSet();
-        foreach (var (key, t) in target)
-            if (!present.Contains(key)) { missing.Add(key); lines.Add($"{key}: model expects {Shape(t.shape)}, missing from the checkpoint"); }
-        var fatal = strict ? [.. misShaped, .. lines] : misShaped;
-        if (fatal.Count > 0)
-            throw new InvalidDataException($"Checkpoint {safetensorsPath} does not match {model.GetType().Name}:\n  " + string.Join("\n  ", fatal));
+    public static CheckpointLoadReport LoadWeights(nn.Module model, string safetensorsPath, bool strict = true) =>
+        LoadWeights(model, SafetensorsHeader.Read(safetensorsPath), strict);
 
-        var loaded = Safetensors.LoadStateDict(safetensorsPath);
-        try
-        {
-            using var _ = no_grad();
-            foreach (var (name, source) in loaded)
-                if (target.TryGetValue(rename(name), out var t)) t.copy_(source.to(t.dtype, t.device));
-        }
-        finally
-        {
-            foreach (var tensor in loaded.Values) tensor.Dispose();
-        }
-        return new CheckpointLoadReport(missing, unexpected);
+    static CheckpointLoadReport LoadWeights(nn.Module model, SafetensorsHeader header, bool strict)
+    {
+        var modelKeys = model.state_dict().Keys;
+        // The tied decoder.weight is tok_embeddings; a checkpoint that stores it anyway is not "unexpected".
+        IReadOnlySet<string>? tied = model is ModernBertForMaskedLM ? new HashSet<string> { "decoder.weight" } : null;
+        var match = SafetensorsLoader.Load(model, header, strict, KeyMap(modelKeys, header.Tensors.Keys), tied);
+        return new CheckpointLoadReport(match.Missing, match.Unexpected);
     }
 
     /// <summary>

@@ -63,7 +63,7 @@ public sealed class ModernBertEmbeddingsTransformer : ScoringTransformer<Tokeniz
 
     protected override float[][] ScoreBatch(IReadOnlyList<TokenizedRow> items)
     {
-        Encoder.ReportTruncation(Host, items.Count(i => i.TruncatedTokens > 0));
+        Encoder.ReportTruncation(Host, items.Count(i => i.Truncated));
         using var scope = NewDisposeScope();
         // Pool in float32: a mean over many bf16 vectors would lose the precision the pooling is for.
         var vectors = Encoder.Forward(items.Select(i => i.Ids).ToArray(), input => _normalize(_pool(_model.call(input).to(ScalarType.Float32), input))); // [B, H]

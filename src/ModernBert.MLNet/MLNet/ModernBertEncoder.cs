@@ -10,15 +10,15 @@ using static TorchSharp.torch;
 
 namespace MLNetExt.ModernBert.MLNet;
 
-/// <summary>One row as the model sees it: <c>[CLS] text [SEP]</c> (or a pair) ids, and how many tokens truncation cut.</summary>
-public sealed record TokenizedRow(long[] Ids, int TruncatedTokens);
+/// <summary>One row as the model sees it: <c>[CLS] text [SEP]</c> (or a pair) ids, and whether truncation cut tokens.</summary>
+public sealed record TokenizedRow(long[] Ids, bool Truncated);
 
 /// <summary>
 /// A text split into words for token classification: <c>[CLS] word-1 ... word-n [SEP]</c> ids, where each word's first
 /// token is at <see cref="WordStarts"/>. Words past the length limit are cut: <see cref="WordStarts"/> is then
 /// shorter than <see cref="Words"/>.
 /// </summary>
-public sealed record TokenizedWords(long[] Ids, int[] WordStarts, int Words, int TruncatedTokens);
+public sealed record TokenizedWords(long[] Ids, int[] WordStarts, int Words, bool Truncated);
 
 /// <summary>
 /// What every ModernBERT transformer shares: the model's config, its tokenizer, the maximum sequence length and
@@ -71,30 +71,39 @@ public sealed class ModernBertEncoder
     public TokenizedRow Encode(string? text, string? pair)
     {
         var encoded = pair is null ? Tokenizer.Encode(text, MaxLength) : Tokenizer.EncodePair(text, pair, MaxLength);
-        if (encoded.TruncatedTokens > 0) Interlocked.Increment(ref _truncatedRows);
-        return new TokenizedRow(Array.ConvertAll(encoded.Ids, id => (long)id), encoded.TruncatedTokens);
+        if (encoded.Truncated) Interlocked.Increment(ref _truncatedRows);
+        return new TokenizedRow(Array.ConvertAll(encoded.Ids, id => (long)id), encoded.Truncated);
     }
 
     /// <summary>
     /// Words are whitespace-separated; each is tokenized on its own (with the leading space byte-level BPE expects
-    /// after the first), so a word's tokens never straddle two words. Words that don't fit are cut whole.
+    /// after the first), so a word's tokens never straddle two words. Words that don't fit are cut whole; past the
+    /// first of them, words are only counted, so a huge text costs a scan, not its tokenization.
     /// </summary>
     public TokenizedWords EncodeWords(string? text)
     {
-        var words = (text ?? "").Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        text ??= "";
         var ids = new List<long> { Tokenizer.ClsId };
         var starts = new List<int>();
-        int truncated = 0;
-        for (int w = 0; w < words.Length; w++)
+        int words = 0;
+        bool truncated = false;
+        for (int start = 0, end; start < text.Length; start = end)
         {
-            var piece = Tokenizer.EncodeWithoutSpecialTokens(w == 0 ? words[w] : " " + words[w]);
-            if (truncated > 0 || ids.Count + piece.Length + 1 > MaxLength) { truncated += piece.Length; continue; }
+            while (start < text.Length && char.IsWhiteSpace(text[start])) start++;
+            for (end = start; end < text.Length && !char.IsWhiteSpace(text[end]); end++) { }
+            if (end == start) break;
+            words++;
+            if (truncated) continue;
+            int room = MaxLength - 1 - ids.Count; // before [SEP]
+            string word = text[start..end];
+            var piece = Tokenizer.EncodeContent(words == 1 ? word : " " + word, room).Ids;
+            if (piece.Count > room) { truncated = true; continue; }
             starts.Add(ids.Count);
             ids.AddRange(piece.Select(id => (long)id));
         }
         ids.Add(Tokenizer.SepId);
-        if (truncated > 0) Interlocked.Increment(ref _truncatedRows);
-        return new TokenizedWords([.. ids], [.. starts], words.Length, truncated);
+        if (truncated) Interlocked.Increment(ref _truncatedRows);
+        return new TokenizedWords([.. ids], [.. starts], words, truncated);
     }
 
     /// <summary>The input columns: <paramref name="text"/> and, when given, <paramref name="pair"/>, both String.</summary>
@@ -133,29 +142,25 @@ public sealed class ModernBertEncoder
         writer.WriteWeights(model);
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote; <paramref name="create"/> builds the module from the config before its weights load.</summary>
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote; <paramref name="create"/> builds the module from the config, once the
+    /// weights' header has been checked against the config's size, before its weights load.
+    /// </summary>
     public static (ModernBertEncoder Encoder, TModel Model) Load<TModel>(SavedModelReader reader, int maxLength, bool bfloat16, Func<ModernBertConfig, TModel> create)
         where TModel : nn.Module
     {
-        var config = ModernBertConfigJson.Parse(Encoding.UTF8.GetString(reader.ReadBytes(SavedModel.ConfigStream)));
-        var encoder = new ModernBertEncoder(config, ReadTokenizer(reader.ReadBytes(TokenizerStream)), maxLength, bfloat16);
-        var model = encoder.Prepare(create(config));
-        reader.ReadWeights(model);
+        var config = ModernBertConfigJson.Parse(Encoding.UTF8.GetString(reader.ReadBytes(SavedModel.ConfigStream)), reader.Describe(SavedModel.ConfigStream));
+        var tokenizer = ModernBertTokenizer.FromBytes(reader.ReadBytes(TokenizerStream), reader.Describe(TokenizerStream));
+        var encoder = new ModernBertEncoder(config, tokenizer, maxLength, bfloat16);
+        var model = reader.ReadWeights(config.EncoderParameterCount(), () => encoder.Prepare(create(config)));
         return (encoder, model);
     }
 
-    // The tokenizer reads and writes Hugging Face files; a temporary one carries it in and out of the zip.
+    // The tokenizer writes Hugging Face files; a temporary one carries it into the zip.
     static byte[] TokenizerBytes(ModernBertTokenizer tokenizer)
     {
         string path = Path.GetTempFileName();
         try { tokenizer.Save(path); return File.ReadAllBytes(path); }
-        finally { File.Delete(path); }
-    }
-
-    static ModernBertTokenizer ReadTokenizer(byte[] bytes)
-    {
-        string path = Path.GetTempFileName();
-        try { File.WriteAllBytes(path, bytes); return ModernBertTokenizer.Load(path); }
         finally { File.Delete(path); }
     }
 

@@ -77,7 +77,7 @@ public sealed class ModernBertNamedEntityRecognitionTrainer(IHostEnvironment env
                 var words = encoder.EncodeWords(text.ToString());
                 if (tags.Length != words.Words)
                     throw new InvalidDataException($"Row {cursor.Position}: column '{label.Name}' has {tags.Length} tags but column '{sentence.Name}' has {words.Words} words.");
-                if (words.TruncatedTokens > 0) truncated++;
+                if (words.Truncated) truncated++;
                 var perToken = Enumerable.Repeat(MlmMasking.IgnoreIndex, words.Ids.Length).ToArray();
                 var dense = tags.DenseValues().ToArray();
                 for (int w = 0; w < words.WordStarts.Length; w++)

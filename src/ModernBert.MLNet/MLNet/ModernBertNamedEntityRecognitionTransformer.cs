@@ -79,7 +79,7 @@ public sealed class ModernBertNamedEntityRecognitionTransformer : ScoringTransfo
 
     protected override uint[][] ScoreBatch(IReadOnlyList<TokenizedWords> items)
     {
-        Encoder.ReportTruncation(Host, items.Count(i => i.TruncatedTokens > 0));
+        Encoder.ReportTruncation(Host, items.Count(i => i.Truncated));
         using var scope = NewDisposeScope();
         var tags = Encoder.Forward(items.Select(i => i.Ids).ToArray(), input => _model.call(input).argmax(-1).to(ScalarType.Float32)) // [T]
             .data<float>().ToArray();

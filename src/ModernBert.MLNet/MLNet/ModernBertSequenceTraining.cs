@@ -59,7 +59,7 @@ static class ModernBertSequenceTraining
                 first(ref a);
                 second?.Invoke(ref b);
                 var row = encoder.Encode(a.ToString(), second is null ? null : b.ToString());
-                if (row.TruncatedTokens > 0) truncated++;
+                if (row.Truncated) truncated++;
                 sequences.Add(row.Ids);
                 targets.Add(y);
             }

@@ -90,7 +90,7 @@ public sealed class ModernBertSequenceTransformer : ScoringTransformer<Tokenized
 
     protected override float[][] ScoreBatch(IReadOnlyList<TokenizedRow> items)
     {
-        Encoder.ReportTruncation(Host, items.Count(i => i.TruncatedTokens > 0));
+        Encoder.ReportTruncation(Host, items.Count(i => i.Truncated));
         using var scope = NewDisposeScope();
         var scores = _scores(Encoder.Forward(items.Select(i => i.Ids).ToArray(), input => _model.call(input)));   // [B, outputs]
         return ModernBertEncoder.Rows(scores);

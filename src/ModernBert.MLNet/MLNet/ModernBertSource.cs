@@ -1,4 +1,5 @@
 using MLNetExt.ModernBert.Tokenization;
+using MLNetExt.Training.Checkpoints;
 
 namespace MLNetExt.ModernBert.MLNet;
 
@@ -77,7 +78,11 @@ public sealed record ModernBertSource
         foreach (string file in new[] { ModernBertCheckpoint.ConfigFile, ModernBertCheckpoint.WeightsFile, TokenizerFile })
             if (!File.Exists(Path.Combine(Folder, file)))
                 throw new FileNotFoundException($"ModernBERT folder '{Folder}' has no {file}; it needs {ModernBertCheckpoint.ConfigFile}, {ModernBertCheckpoint.WeightsFile} and {TokenizerFile}.", Path.Combine(Folder, file));
-        return (ModernBertCheckpoint.LoadConfig(Folder), ModernBertTokenizer.Load(Path.Combine(Folder, TokenizerFile)));
+        // The weights' header is checked against the config's size now, before any caller builds a module from it.
+        var folderConfig = ModernBertCheckpoint.LoadConfig(Folder);
+        ModelSize.Check(folderConfig.EncoderParameterCount(), Path.Combine(Folder, ModernBertCheckpoint.ConfigFile),
+            SafetensorsHeader.Read(Path.Combine(Folder, ModernBertCheckpoint.WeightsFile)));
+        return (folderConfig, ModernBertTokenizer.Load(Path.Combine(Folder, TokenizerFile)));
     }
 
     internal const string TokenizerFile = "tokenizer.json";

@@ -20,6 +20,8 @@ internal sealed class AddedTokenMatcher
     readonly Dictionary<int, AddedToken[]> _byFirstTwo;
     readonly Dictionary<char, AddedToken> _singleChar;
     readonly SearchValues<char> _firstChars;
+    readonly int _longest;
+    readonly bool _anyLStrip;
 
     public AddedTokenMatcher(IEnumerable<AddedToken> tokens)
     {
@@ -29,6 +31,20 @@ internal sealed class AddedTokenMatcher
             .ToDictionary(g => g.Key, g => g.OrderByDescending(t => t.Content.Length).ToArray());
         _singleChar = list.Where(t => t.Content.Length == 1).ToDictionary(t => t.Content[0]);
         _firstChars = SearchValues.Create(list.Select(t => t.Content[0]).Distinct().ToArray());
+        _longest = list.Select(t => t.Content.Length).DefaultIfEmpty(0).Max();
+        _anyLStrip = list.Any(t => t.LStrip);
+    }
+
+    /// <summary>
+    /// Where the segments of <paramref name="start"/>, the first characters of a longer text, stop being certain: a
+    /// match starting before it lies, with the character after it, inside <paramref name="start"/>, so the longer text
+    /// matches there alike; a later match may reach back over whitespace (lstrip), hence the step back over it.
+    /// </summary>
+    public int Horizon(ReadOnlySpan<char> start)
+    {
+        int horizon = Math.Max(0, start.Length - _longest - 1);
+        if (_anyLStrip) horizon = LeadingWhitespaceStart(start[..horizon]);
+        return horizon;
     }
 
     /// <summary>Splits <paramref name="sentence"/> into segments that cover it, in order.</summary>
@@ -36,13 +52,19 @@ internal sealed class AddedTokenMatcher
     {
         int startOffset = 0; // end of the last emitted token
         int searchFrom = 0;  // the next match is searched after the previous match (not after its rstrip)
+        int spaceFrom = 0, spaceEnd = 0; // the last whitespace run scanned for rstrip: any start in it ends at spaceEnd
         while (FindNext(sentence, searchFrom, out var token, out int matchStart))
         {
             int start = matchStart, stop = matchStart + token.Content.Length;
             searchFrom = stop;
             if (token.SingleWord && !IsSingleWord(sentence, start, stop)) continue;
-            if (token.LStrip) start = Math.Max(LeadingWhitespaceStart(sentence[..start]), startOffset);
-            if (token.RStrip) stop += TrailingWhitespaceLength(sentence[stop..]);
+            // As Hugging Face: whitespace back to the previous token's end (scanning no further, so never twice).
+            if (token.LStrip) start = start > startOffset ? startOffset + LeadingWhitespaceStart(sentence[startOffset..start]) : startOffset;
+            if (token.RStrip)
+            {
+                if (stop < spaceFrom || stop > spaceEnd) (spaceFrom, spaceEnd) = (stop, stop + TrailingWhitespaceLength(sentence[stop..]));
+                stop = spaceEnd;
+            }
             if (start > startOffset) output.Add(new TextSegment(-1, startOffset, start - startOffset));
             output.Add(new TextSegment(token.Id, start, stop - start));
             startOffset = stop;

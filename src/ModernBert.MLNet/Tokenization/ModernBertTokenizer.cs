@@ -7,15 +7,14 @@ namespace MLNetExt.ModernBert.Tokenization;
 /// ModernBERT's tokenizer: byte-level BPE as in a Hugging Face <c>tokenizer.json</c>, giving the same ids as Hugging
 /// Face's tokenizers. Steps, as there: added tokens are split out of the raw text (with lstrip for [MASK]), the rest is
 /// NFC-normalized, normalized added tokens (GPT-NeoX's runs of spaces) are split out, GPT-2 pre-tokenization, BPE
-/// (Microsoft.ML.Tokenizers' BpeTokenizer, cached per word), then the template <c>[CLS] $A [SEP]</c> /
-/// <c>[CLS] $A [SEP] $B [SEP]</c>. Immutable and safe to share between threads.
+/// (cached per word), then the template <c>[CLS] $A [SEP]</c> / <c>[CLS] $A [SEP] $B [SEP]</c>. Time is linear in
+/// the text, and with a <c>maxLength</c> only as much text is read as the kept ids need (see <see cref="ContentEncoder"/>).
+/// Immutable and safe to share between threads.
 /// </summary>
 public sealed class ModernBertTokenizer
 {
     readonly TokenizerDefinition _definition;
-    readonly CachedBpe _bpe;
-    readonly AddedTokenMatcher _rawTokens;
-    readonly AddedTokenMatcher _normalizedTokens;
+    readonly ContentEncoder _content;
     readonly SequenceTemplate _template;
     readonly string?[] _idToToken;
     readonly bool[] _isSpecial;
@@ -25,9 +24,7 @@ public sealed class ModernBertTokenizer
         _definition = definition;
         _template = definition.Template ?? throw new InvalidDataException(
             $"{source}: no post-processor template ([CLS] $A [SEP]); pass SpecialTokenIds with the model config's cls/sep ids.");
-        _bpe = new CachedBpe(definition);
-        _rawTokens = new AddedTokenMatcher(definition.AddedTokens.Where(t => !t.Normalized));
-        _normalizedTokens = new AddedTokenMatcher(definition.AddedTokens.Where(t => t.Normalized));
+        _content = new ContentEncoder(definition);
 
         VocabSize = Math.Max(definition.Vocab.Values.Max(), definition.AddedTokens.Select(t => t.Id).DefaultIfEmpty(0).Max()) + 1;
         _idToToken = new string?[VocabSize];
@@ -58,6 +55,10 @@ public sealed class ModernBertTokenizer
         return new ModernBertTokenizer(definition, tokenizerJsonPath);
     }
 
+    /// <summary>A <c>tokenizer.json</c>'s bytes (e.g. a model zip's entry), named <paramref name="source"/> in errors.</summary>
+    internal static ModernBertTokenizer FromBytes(byte[] tokenizerJson, string source) =>
+        new(TokenizerJsonReader.Read(tokenizerJson, source), source);
+
     /// <summary>
     /// The tokenizer for models trained from scratch, needing no files: GPT-2's BPE (ids 0-50256, 50256 being
     /// &lt;|endoftext|&gt;) with NFC normalization, then [UNK]=50257, [CLS]=50258, [SEP]=50259, [PAD]=50260,
@@ -86,11 +87,11 @@ public sealed class ModernBertTokenizer
     /// </summary>
     public TokenizedText Encode(string? text, int maxLength = int.MaxValue)
     {
-        var a = EncodeContent(text);
         int budget = ContentBudget(maxLength, _template.SingleSpecialCount);
-        int dropped = Math.Max(0, a.Count - budget);
-        if (dropped > 0) a.RemoveRange(budget, dropped);
-        return new TokenizedText(_template.Apply(a, null), dropped);
+        var a = _content.Encode(text, budget).Ids;
+        bool truncated = a.Count > budget;
+        if (truncated) a.RemoveRange(budget, a.Count - budget);
+        return new TokenizedText(_template.Apply(a, null), truncated);
     }
 
     /// <summary>
@@ -99,21 +100,26 @@ public sealed class ModernBertTokenizer
     /// </summary>
     public TokenizedText EncodePair(string? first, string? second, int maxLength = int.MaxValue)
     {
-        var a = EncodeContent(first);
-        var b = EncodeContent(second);
         int budget = ContentBudget(maxLength, _template.PairSpecialCount);
-        int dropped = Math.Max(0, a.Count + b.Count - budget);
-        if (dropped > 0)
+        var a = _content.Encode(first, budget).Ids;
+        var b = _content.Encode(second, budget).Ids;
+        bool truncated = a.Count + b.Count > budget;
+        if (truncated)
         {
-            var (keepA, keepB) = LongestFirst(a.Count, b.Count, budget);
+            // Both over the budget: each keeps half, and an odd budget's extra id goes to the text with more ids in all.
+            bool firstIsLonger = a.Count > budget && b.Count > budget && budget % 2 == 1 ? FirstHasMoreIds(first!, second!, budget) : a.Count > b.Count;
+            var (keepA, keepB) = LongestFirst(a.Count, b.Count, budget, firstIsLonger);
             a.RemoveRange(keepA, a.Count - keepA);
             b.RemoveRange(keepB, b.Count - keepB);
         }
-        return new TokenizedText(_template.Apply(a, b), dropped);
+        return new TokenizedText(_template.Apply(a, b), truncated);
     }
 
     /// <summary>The text's ids with no special tokens and no truncation.</summary>
-    public int[] EncodeWithoutSpecialTokens(string? text) => EncodeContent(text).ToArray();
+    public int[] EncodeWithoutSpecialTokens(string? text) => _content.Encode(text, int.MaxValue).Ids.ToArray();
+
+    /// <summary>The first ids of <paramref name="text"/>: all of them if at most <paramref name="limit"/>, else more than <paramref name="limit"/>.</summary>
+    internal ContentIds EncodeContent(string? text, int limit) => _content.Encode(text, limit);
 
     /// <summary>Ids back to text; special tokens are left out unless <paramref name="skipSpecialTokens"/> is false.</summary>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = true)
@@ -131,58 +137,16 @@ public sealed class ModernBertTokenizer
         return Encoding.UTF8.GetString(CollectionsMarshal.AsSpan(bytes));
     }
 
-    List<int> EncodeContent(string? text)
-    {
-        var ids = new List<int>();
-        if (string.IsNullOrEmpty(text)) return ids;
-        text = WithValidSurrogates(text);
-        var rawSegments = new List<TextSegment>();
-        _rawTokens.Split(text, rawSegments);
-        var segments = new List<TextSegment>();
-        foreach (var raw in rawSegments)
-        {
-            if (raw.IsToken)
-            {
-                ids.Add(raw.Id);
-                continue;
-            }
-            string piece = Normalize(text.AsSpan(raw.Start, raw.Length));
-            segments.Clear();
-            _normalizedTokens.Split(piece, segments);
-            foreach (var s in segments)
-            {
-                if (s.IsToken) ids.Add(s.Id);
-                else _bpe.Encode(piece.AsSpan(s.Start, s.Length), ids);
-            }
-        }
-        return ids;
-    }
-
-    string Normalize(ReadOnlySpan<char> piece)
-    {
-        string s = piece.ToString();
-        return _definition.Nfc && piece.ContainsAnyExceptInRange('\0', '\u007f') ? s.Normalize(NormalizationForm.FormC) : s;
-    }
-
-    // Hugging Face works on UTF-8, where a lone UTF-16 surrogate cannot exist; encode it as U+FFFD, as UTF-8 would.
-    static string WithValidSurrogates(string text) =>
-        text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') && !Utf16IsValid(text) ? Encoding.UTF8.GetString(Encoding.UTF8.GetBytes(text)) : text;
-
-    static bool Utf16IsValid(string text)
-    {
-        for (int i = 0; i < text.Length; i += char.IsSurrogatePair(text, i) ? 2 : 1)
-            if (char.IsSurrogate(text[i]) && !char.IsSurrogatePair(text, i)) return false;
-        return true;
-    }
-
     static int ContentBudget(int maxLength, int specialCount) => maxLength >= specialCount
         ? maxLength - specialCount
         : throw new ArgumentOutOfRangeException(nameof(maxLength), maxLength, $"maxLength must leave room for the {specialCount} special tokens.");
 
-    /// <summary>Hugging Face's longest-first split of <paramref name="budget"/> between two sequences.</summary>
-    static (int, int) LongestFirst(int lengthA, int lengthB, int budget)
+    /// <summary>
+    /// Hugging Face's longest-first split of <paramref name="budget"/> between two sequences. Lengths may be capped at
+    /// budget + 1: past the budget only which text is longer matters, and <paramref name="firstIsLonger"/> says that.
+    /// </summary>
+    static (int, int) LongestFirst(int lengthA, int lengthB, int budget, bool firstIsLonger)
     {
-        bool swap = lengthA > lengthB;
         int n1 = Math.Min(lengthA, lengthB), n2;
         n2 = n1 > budget ? n1 : Math.Max(n1, budget - n1);
         if (n1 + n2 > budget)
@@ -190,7 +154,21 @@ public sealed class ModernBertTokenizer
             n1 = budget / 2;
             n2 = n1 + budget % 2;
         }
-        return swap ? (Math.Min(n2, lengthA), Math.Min(n1, lengthB)) : (Math.Min(n1, lengthA), Math.Min(n2, lengthB));
+        return firstIsLonger ? (Math.Min(n2, lengthA), Math.Min(n1, lengthB)) : (Math.Min(n1, lengthA), Math.Min(n2, lengthB));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="first"/> has more ids than <paramref name="second"/>, both having more than
+    /// <paramref name="atLeast"/>: counted to a doubling limit until one text ends, so the work follows the shorter text.
+    /// </summary>
+    bool FirstHasMoreIds(string first, string second, int atLeast)
+    {
+        for (long limit = 2L * atLeast; ; limit *= 2)
+        {
+            int cap = (int)Math.Min(limit, int.MaxValue - 1);
+            int a = _content.Encode(first, cap).Ids.Count, b = _content.Encode(second, cap).Ids.Count;
+            if (a <= cap || b <= cap) return a > b;
+        }
     }
 
     int? FindAdded(string content) => _definition.AddedTokens.FirstOrDefault(t => t.Content == content)?.Id;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MLNetExt.Training.Checkpoints;
 
 namespace MLNetExt.ModernBert.Tokenization;
 
@@ -11,10 +12,16 @@ internal static class TokenizerJsonReader
     public static TokenizerDefinition Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Tokenizer file not found: {path}", path);
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>A tokenizer.json's bytes; <paramref name="path"/> names their source in errors.</summary>
+    public static TokenizerDefinition Read(byte[] json, string path)
+    {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            doc = JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {
@@ -52,7 +59,9 @@ internal static class TokenizerJsonReader
         var vocab = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var entry in vocabJson.EnumerateObject())
         {
-            if (!entry.Value.TryGetInt32(out int id) || id < 0) throw Bad(path, $"model.vocab[\"{entry.Name}\"]", "a non-negative integer id");
+            // The tokenizer keeps an array indexed by id, so an absurd id must not become an absurd allocation.
+            if (!entry.Value.TryGetInt32(out int id) || id < 0 || id >= ModelSize.MaxVocabSize)
+                throw Bad(path, $"model.vocab[\"{entry.Name}\"]", $"an integer id in [0, {ModelSize.MaxVocabSize})");
             vocab[entry.Name] = id;
         }
 

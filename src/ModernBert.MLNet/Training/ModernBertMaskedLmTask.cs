@@ -13,7 +13,7 @@ namespace MLNetExt.ModernBert.Training;
 /// the masked positions go through the prediction head and the vocabulary projection (sparse prediction).
 /// Batches come in unmasked (<see cref="Unmasked"/>); <see cref="TextBatches"/> makes them from texts.
 /// </summary>
-public sealed class ModernBertMaskedLmTask : ITrainingTask<ModernBertForMaskedLM, MaskedBatch>
+public sealed class ModernBertMaskedLmTask : ITrainingTask<ModernBertForMaskedLM, MaskedBatch>, IPlannedTask<ModernBertForMaskedLM, MaskedBatch>
 {
     readonly ModernBertConfig _config;
     readonly MlmMaskingOptions _masking;
@@ -68,17 +68,24 @@ public sealed class ModernBertMaskedLmTask : ITrainingTask<ModernBertForMaskedLM
 
     public IReadOnlyList<MaskedBatch> Split(MaskedBatch batch, int parts) => batch.Split(parts);
 
-    public ShardLoss Loss(ModernBertForMaskedLM model, MaskedBatch shard, Device device)
-    {
-        if (shard.LabelPositions.Length == 0) return new ShardLoss(zeros(1, device: device).sum(), 0);
-        var corrupted = PackedBatch.FromSequences(
-            Enumerable.Range(0, shard.Batch.Count).Select(i => shard.InputIds[shard.Batch.Offsets[i]..shard.Batch.Offsets[i + 1]]).ToList(),
-            shard.Batch.SourceRows);
+    public ShardLoss Loss(ModernBertForMaskedLM model, MaskedBatch shard, Device device) =>
+        ((IPlannedTask<ModernBertForMaskedLM, MaskedBatch>)this).Loss(model, Plan(shard), device);
+
+    /// <summary>The corrupted input packed and planned on the host, with the label positions and ids in the same upload.</summary>
+    object Plan(MaskedBatch shard) => shard.LabelPositions.Length == 0 ? NoLabels
         // Throw rather than truncate: cutting a sequence would shift the label positions.
-        using var input = PackedInput.Create(corrupted, _config, device, LongInputPolicy.Throw);
-        var positions = tensor(shard.LabelPositions.Select(p => (long)p).ToArray(), device: device); // [P]
-        var logits = model.call(input, positions);                                                      // [P, V]
-        return Losses.CrossEntropy(logits, tensor(shard.LabelIds, device: device));
+        : new PackedPlan(shard.Batch, _config, LongInputPolicy.Throw, shard.InputIds, shard.LabelPositions.Select(p => (long)p).ToArray(), shard.LabelIds);
+
+    object IPlannedTask<ModernBertForMaskedLM, MaskedBatch>.Plan(MaskedBatch shard) => Plan(shard);
+
+    static readonly object NoLabels = new();
+
+    ShardLoss IPlannedTask<ModernBertForMaskedLM, MaskedBatch>.Loss(ModernBertForMaskedLM model, object plan, Device device)
+    {
+        if (plan is not PackedPlan packed) return new ShardLoss(zeros(1, device: device).sum(), 0);
+        using var input = new PackedInput(packed, device);
+        var logits = model.call(input, input.Extra(0)); // [P, V] at the label positions
+        return Losses.CrossEntropy(logits, input.Extra(1));
     }
 
     /// <summary>

@@ -51,14 +51,16 @@ public sealed class CheckpointStore
     /// <summary>Reads a checkpoint: model weights into <paramref name="model"/>, and the optimizer tensors and trainer state returned.</summary>
     public static (Dictionary<string, Tensor> OptimizerState, TrainerState State) Load(string checkpoint, nn.Module model)
     {
-        var weights = Safetensors.LoadStateDict(Path.Combine(checkpoint, ModelFile));
-        var (missing, unexpected) = model.load_state_dict(weights, strict: false);
-        if (missing.Count + unexpected.Count > 0)
-            throw new InvalidDataException($"Checkpoint {checkpoint} does not match the model: missing [{string.Join(", ", missing)}], unexpected [{string.Join(", ", unexpected)}].");
-        foreach (var t in weights.Values) t.Dispose();
-        var state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(Path.Combine(checkpoint, StateFile)), JsonOptions)
-            ?? throw new InvalidDataException($"{Path.Combine(checkpoint, StateFile)} is empty.");
-        return (Safetensors.LoadStateDict(Path.Combine(checkpoint, OptimizerFile)), state);
+        string statePath = Path.Combine(checkpoint, StateFile);
+        TrainerState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<TrainerState>(File.ReadAllText(statePath), JsonOptions)
+                ?? throw new InvalidDataException($"{statePath} is empty.");
+        }
+        catch (JsonException e) { throw new InvalidDataException($"{statePath} is not a valid trainer state: {e.Message}", e); }
+        SafetensorsLoader.Load(model, Path.Combine(checkpoint, ModelFile));
+        return (SafetensorsLoader.ReadAll(Path.Combine(checkpoint, OptimizerFile)), state);
     }
 
     IEnumerable<(long Step, string Path)> Complete()

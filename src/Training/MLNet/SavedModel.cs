@@ -1,6 +1,9 @@
+using System.IO.Compression;
+using System.Reflection;
 using System.Text.Json;
 using Microsoft.ML;
 using TorchSharp;
+using MLNetExt.Training.Checkpoints;
 using TorchSharp.PyBridge;
 
 namespace MLNetExt.Training.MLNet;
@@ -30,6 +33,16 @@ public static class SavedModel
     public static VersionInfo Version(string modelSignature, uint version, string loaderSignature, Type loaderType) =>
         new(modelSignature, version, version, version, loaderSignature: loaderSignature,
             loaderAssemblyName: loaderType.Assembly.FullName);
+
+    /// <summary>"model zip '/path/model.zip'", or "the model zip" when it was loaded from a stream that is not a file.</summary>
+    internal static string DescribeZip(ModelLoadContext ctx)
+    {
+        // ML.NET keeps the zip's stream private (ZipArchive holds it in a private field); the path only serves messages,
+        // so if a future runtime renames the field the message just leaves the path out.
+        var archive = ctx.Repository?._archive;
+        var field = typeof(ZipArchive).GetField("_archiveStream", BindingFlags.NonPublic | BindingFlags.Instance);
+        return archive is not null && field?.GetValue(archive) is FileStream file ? $"model zip '{file.Name}'" : "the model zip";
+    }
 }
 
 /// <summary>Writes a transformer's payload streams into its folder of the model zip.</summary>
@@ -51,51 +64,100 @@ public sealed class SavedModelWriter
         _ctx.SaveBinaryStream(SavedModel.WeightsStream, w => module.save_safetensors(w.BaseStream, leaveOpen: true));
 }
 
-/// <summary>Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required.</summary>
+/// <summary>
+/// Reads back what <see cref="SavedModelWriter"/> wrote; every stream is required. Errors name the stream as
+/// <c>entry 'TransformerChain/Transform_002/Weights.safetensors' of model zip '/path/model.zip'</c>.
+/// </summary>
 public sealed class SavedModelReader
 {
     readonly ModelLoadContext _ctx;
-    readonly string _where;
+    readonly string _zip;
 
     internal SavedModelReader(ModelLoadContext ctx, ScoringOptions scoring)
     {
         _ctx = ctx;
         Scoring = scoring;
-        _where = string.IsNullOrEmpty(ctx.Directory) ? "the model" : $"model folder '{ctx.Directory}'";
+        _zip = SavedModel.DescribeZip(ctx);
     }
 
     /// <summary>The scoring options saved in <c>Model.key</c>.</summary>
     public ScoringOptions Scoring { get; }
 
+    /// <summary>Where stream <paramref name="name"/> lives, for error messages.</summary>
+    internal string Describe(string name) =>
+        $"entry '{(string.IsNullOrEmpty(_ctx.Directory) ? name : $"{_ctx.Directory.Replace('\\', '/')}/{name}")}' of {_zip}";
+
     public T ReadJson<T>(string name)
     {
         var bytes = ReadBytes(name);
-        return JsonSerializer.Deserialize<T>(bytes, SavedJson.Options)
-            ?? throw new InvalidDataException($"Stream '{name}' in {_where} holds JSON null; expected a {typeof(T).Name}.");
+        try
+        {
+            return JsonSerializer.Deserialize<T>(bytes, SavedJson.Options)
+                ?? throw new InvalidDataException($"{Describe(name)} holds JSON null; expected a {typeof(T).Name}.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{Describe(name)} is not valid JSON for a {typeof(T).Name}: {e.Message}", e);
+        }
     }
 
     public T ReadConfig<T>() => ReadJson<T>(SavedModel.ConfigStream);
 
-    /// <summary>Loads the saved parameters into <paramref name="module"/>; every key must match, with its shape.</summary>
-    public void ReadWeights(torch.nn.Module module)
+    /// <summary>Loads the saved parameters into <paramref name="module"/>; every key must match, with its shape and dtype kind.</summary>
+    public void ReadWeights(torch.nn.Module module) => LoadWeights(_ => module, disposeOnFailure: false);
+
+    /// <summary>
+    /// Reads the weights' header first, checks that the <paramref name="configParameters"/> the saved config implies
+    /// fit in memory and in the weights (<see cref="ModelSize"/>), and only then builds the module with
+    /// <paramref name="create"/> and loads it; a module that fails to load is disposed.
+    /// </summary>
+    internal TModule ReadWeights<TModule>(long configParameters, Func<TModule> create) where TModule : torch.nn.Module =>
+        LoadWeights(header =>
+        {
+            ModelSize.Check(configParameters, Describe(SavedModel.ConfigStream), header);
+            return create();
+        }, disposeOnFailure: true);
+
+    TModule LoadWeights<TModule>(Func<SafetensorsHeader, TModule> build, bool disposeOnFailure) where TModule : torch.nn.Module
     {
-        // Zip entries don't seek; safetensors reads its header then the data, so hand it a memory copy.
-        using var stream = new MemoryStream(ReadBytes(SavedModel.WeightsStream), writable: false);
-        module.load_safetensors(stream, strict: true);
+        TModule? module = null;
+        Read(SavedModel.WeightsStream, stream =>
+        {
+            // ML.NET hands an entry over as a temporary file or a memory copy, both seekable; anything else is copied.
+            using var copy = stream.CanSeek ? null : CopyToMemory(stream);
+            var data = copy ?? stream;
+            var header = SafetensorsHeader.Read(data, Describe(SavedModel.WeightsStream));
+            module = build(header);
+            try { SafetensorsLoader.Load(module, header, data); }
+            catch
+            {
+                if (disposeOnFailure) module.Dispose();
+                throw;
+            }
+        });
+        return module!;
     }
 
     /// <summary>A stream's bytes, as <see cref="SavedModelWriter.WriteBytes"/> wrote them.</summary>
     public byte[] ReadBytes(string name)
     {
         byte[]? bytes = null;
-        if (!_ctx.TryLoadBinaryStream(name, r =>
-            {
-                using var copy = new MemoryStream();
-                r.BaseStream.CopyTo(copy);
-                bytes = copy.ToArray();
-            }))
-            throw new InvalidDataException($"Stream '{name}' is missing from {_where}.");
+        Read(name, s => bytes = CopyToMemory(s).ToArray());
         return bytes!;
+    }
+
+    void Read(string name, Action<Stream> read)
+    {
+        if (!_ctx.TryLoadBinaryStream(name, r => read(r.BaseStream)))
+            throw new InvalidDataException($"Stream '{name}' is missing from model folder '{_ctx.Directory}' of {_zip}.");
+    }
+
+    static MemoryStream CopyToMemory(Stream stream)
+    {
+        var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        copy.Position = 0;
+        return copy;
     }
 }
 

@@ -7,10 +7,10 @@ namespace MLNetExt.Training.Parallel;
 
 /// <summary>
 /// This process's model replicas, one per device, around one fp32 master copy on the first device. Replicas run
-/// forward/backward concurrently on their own threads; their gradients land in fp32 buckets; after the reduction
-/// the optimizer steps the master once and the new weights are copied down bucket by bucket, so replicas never
-/// drift. In fp32, replica 0 IS the master and other replicas on the master's device read the master's weight
-/// buckets (forward/backward only read weights), so only replicas on other devices are copied to; in bf16 every
+/// forward/backward concurrently on their own threads; their gradients land in flat fp32 buffers; after the reduction
+/// the optimizer steps the master once and the new weights are copied down in one casting copy per replica, so
+/// replicas never drift. In fp32, replica 0 IS the master and other replicas on the master's device read the master's
+/// weight buffer (forward/backward only read weights), so only replicas on other devices are copied to; in bf16 every
 /// replica is a bf16 copy.
 /// </summary>
 public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
@@ -22,11 +22,12 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
     public IReadOnlyList<TModel> Replicas { get; }
     public IReadOnlyList<Device> Devices { get; }
     public int Count => Replicas.Count;
-    /// <summary>The master weights and reduced gradients as a few flat runs for the optimizer.</summary>
+    /// <summary>The master weights and reduced gradients as at most two flat runs (decayed, undecayed) for the optimizer.</summary>
     public IReadOnlyList<ParameterGroup> Groups { get; }
-    /// <summary>Per replica, its flat fp32 gradient buckets; after the reduction replica 0's hold the master gradient.</summary>
+    /// <summary>Per replica, its fp32 gradient buckets; after the reduction replica 0's hold the master gradient.</summary>
     public IReadOnlyList<IReadOnlyList<Tensor>> GradientBuckets { get; }
-    public IReadOnlyList<Tensor> MasterGradients => _buffers[0].Gradients;
+    /// <summary>The master gradient as one flat fp32 tensor (replica 0's, after the reduction).</summary>
+    public Tensor MasterGradient => _buffers[0].Gradients!;
 
     public ReplicaSet(Func<Device, TModel> create, IReadOnlyList<Device> devices, ScalarType computeType,
         long bucketBytes, Func<string, Tensor, bool> decays)
@@ -54,7 +55,7 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
         _buffers = replicas.Select((r, i) => ReferenceEquals(r, Master) ? _master
             : new FlatBuffers(Trainable(r, named.Length, i), layout, withGradients: true,
                 sharedWeights: computeType == ScalarType.Float32 && SameDevice(devices[i], devices[0]) ? _master : null)).ToArray();
-        GradientBuckets = _buffers.Select(b => b.Gradients).ToArray();
+        GradientBuckets = _buffers.Select(b => b.Buckets).ToArray();
         Groups = BuildGroups(named.Select(p => p.name).ToArray(), named.Select(p => p.parameter.shape).ToArray(), decay, layout);
         CopyMasterToReplicas();
     }
@@ -69,20 +70,17 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
         return ps;
     }
 
-    /// <summary>Per bucket, the decayed run and the undecayed run (the layout orders decayed parameters first).</summary>
+    /// <summary>The decayed prefix of the flat buffers and the undecayed rest (the layout orders decayed parameters first).</summary>
     List<ParameterGroup> BuildGroups(string[] names, long[][] shapes, bool[] decay, BucketLayout layout)
     {
         var groups = new List<ParameterGroup>();
-        for (int b = 0; b < layout.BucketSizes.Length; b++)
-            foreach (bool d in new[] { true, false })
-            {
-                var members = layout.Order.Where(i => layout.BucketOf[i] == b && decay[i] == d).ToArray();
-                if (members.Length == 0) continue;
-                long start = layout.Offsets[members[0]];
-                long length = members.Sum(i => shapes[i].Aggregate(1L, (x, y) => x * y));
-                groups.Add(new ParameterGroup(_master.Weights[b].narrow(0, start, length), _buffers[0].Gradients[b].narrow(0, start, length), d,
-                    members.Select(i => new GroupMember(names[i], layout.Offsets[i] - start, shapes[i])).ToArray()));
-            }
+        foreach (var (d, start, end) in new[] { (true, 0L, layout.DecayedLength), (false, layout.DecayedLength, layout.Length) })
+        {
+            var members = layout.Order.Where(i => decay[i] == d).ToArray();
+            if (members.Length == 0) continue;
+            groups.Add(new ParameterGroup(_master.Weights.narrow(0, start, end - start), MasterGradient.narrow(0, start, end - start), d,
+                members.Select(i => new GroupMember(names[i], layout.Offsets[i] - start, shapes[i])).ToArray()));
+        }
         return groups;
     }
 
@@ -98,18 +96,15 @@ public sealed class ReplicaSet<TModel> : IDisposable where TModel : nn.Module
         return results;
     }
 
-    /// <summary>Zeroes every replica's gradient buckets, each on its replica's thread.</summary>
-    public void ZeroGradients() => OnEach(r => { _buffers[r].ZeroGradients(); return 0; });
+    /// <summary>Replica <paramref name="r"/>'s gradient buffers (zeroing before a backward, collecting after it).</summary>
+    public FlatBuffers Buffers(int r) => _buffers[r];
 
-    /// <summary>Copies low-precision replicas' gradients up into their fp32 buckets.</summary>
-    public void CollectGradients() => OnEach(r => { _buffers[r].Collect(); return 0; });
-
-    /// <summary>Copies the master weights into every replica that is not the master itself (casting to its dtype).</summary>
+    /// <summary>Copies the master weights into every replica that is not the master itself (one casting copy each).</summary>
     public void CopyMasterToReplicas() => OnEach(r =>
     {
         if (ReferenceEquals(_buffers[r].Weights, _master.Weights)) return 0;
         using var _ = no_grad();
-        for (int b = 0; b < _master.Weights.Count; b++) _buffers[r].Weights[b].copy_(_master.Weights[b]);
+        _buffers[r].Weights.copy_(_master.Weights);
         return 0;
     });
 

@@ -33,7 +33,7 @@ public static class PeakFlops
         if (devices.Any(d => d.type == DeviceType.CPU)) total += MeasureCpu(dtype);
         foreach (var d in devices.Where(d => d.type == DeviceType.CUDA))
         {
-            var peak = GpuName(d.index) is string name ? ForGpu(name, dtype) : null;
+            var peak = GpuName(d) is string name ? ForGpu(name, dtype) : null;
             if (peak is null) return null;
             total += peak.Value;
         }
@@ -53,11 +53,14 @@ public static class PeakFlops
         return 2.0 * n * n * n * reps / clock.Elapsed.TotalSeconds;
     }
 
-    static string? GpuName(long index)
+    /// <summary>nvidia-smi's arguments for a device's name; index -1 (torch.CUDA, "the current device") is device 0 in a process that never switched.</summary>
+    internal static string NameQuery(long deviceIndex) => $"--query-gpu=name --format=csv,noheader -i {Math.Max(deviceIndex, 0)}";
+
+    static string? GpuName(Device device)
     {
         try
         {
-            using var p = Process.Start(new ProcessStartInfo("nvidia-smi", $"--query-gpu=name --format=csv,noheader -i {index}")
+            using var p = Process.Start(new ProcessStartInfo("nvidia-smi", NameQuery(device.index))
             { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
             string name = p.StandardOutput.ReadToEnd().Trim();
             p.WaitForExit();

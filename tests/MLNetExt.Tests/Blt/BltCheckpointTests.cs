@@ -57,12 +57,19 @@ public sealed class BltCheckpointTests
             BltCheckpoint.Save(model, dir);
             var path = Path.Combine(dir, BltCheckpoint.ConfigFile);
             var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-            json["encoder_hash_byte_group_vocab"] = 67;                       // hash table rows change
-            json["decoder_config"]!["num_hidden_layers"] = 3;                 // a third decoder layer is missing
+            json["encoder_hash_byte_group_vocab"] = 55;                       // hash table rows change
+            json["decoder_config"]!["num_hidden_layers"] = 1;                 // the second decoder layer is unexpected
             File.WriteAllText(path, json.ToJsonString());
             var e = Assert.ThrowsExactly<InvalidDataException>(() => BltCheckpoint.Load(dir));
-            StringAssert.Contains(e.Message, "model.encoder_hash_tok_embedding.weight has shape [366, 32], expected [402, 32]");
-            StringAssert.Contains(e.Message, "missing model.local_decoder.layers.2.mlp.down_proj.weight");
+            StringAssert.Contains(e.Message, "model.encoder_hash_tok_embedding.weight: model expects [330, 32], checkpoint has [366, 32]");
+            StringAssert.Contains(e.Message, "model.local_decoder.layers.1.mlp.down_proj.weight: not in the model");
+
+            // A config that implies more parameters than the file holds is refused before the model is built.
+            json["decoder_config"]!["num_hidden_layers"] = 3;
+            File.WriteAllText(path, json.ToJsonString());
+            var bigger = Assert.ThrowsExactly<InvalidDataException>(() => BltCheckpoint.Load(dir));
+            StringAssert.Contains(bigger.Message, "config.json describes a model of");
+            StringAssert.Contains(bigger.Message, "model.safetensors holds only 136,520 values");
         }
         finally { Directory.Delete(dir, recursive: true); }
     }

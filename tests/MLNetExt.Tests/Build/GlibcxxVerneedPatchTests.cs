@@ -18,7 +18,7 @@ public sealed class GlibcxxVerneedPatchTests
         Assert.IsTrue(GlibcxxVerneedPatch.Patch(file.Path));
         var needs = file.ReadNeeds();
         CollectionAssert.AreEqual(new[] { Available, Available }, needs.Select(n => n.Name).ToArray());
-        Assert.AreEqual(ElfHash(Available), needs[1].Hash, "the entry's hash must match its new name");
+        Assert.AreEqual(GlibcxxVerneedPatch.ElfHash(Available), needs[1].Hash, "the entry's hash must match its new name");
         Assert.IsFalse(File.Exists(file.Path + ".mlnetext-tmp"), "no temporary file is left behind");
     }
 
@@ -57,19 +57,6 @@ public sealed class GlibcxxVerneedPatchTests
         }
     }
 
-    static uint ElfHash(string name)
-    {
-        uint h = 0;
-        foreach (char c in name)
-        {
-            h = (h << 4) + c;
-            uint g = h & 0xf0000000;
-            if (g != 0) h ^= g >> 24;
-            h &= ~g;
-        }
-        return h;
-    }
-
     /// <summary>
     /// ELF64 little-endian: header, .dynstr, one Verneed (libstdc++.so.6) with a Vernaux per version, and three section
     /// headers (null, STRTAB, SHT_GNU_verneed linked to the STRTAB).
@@ -102,7 +89,7 @@ public sealed class GlibcxxVerneedPatchTests
             for (int a = 0; a < versions.Length; a++)
             {
                 int aux = VerneedAt + 16 + (16 * a);
-                Put(elf, aux, ElfHash(versions[a]));                                 // vna_hash
+                Put(elf, aux, GlibcxxVerneedPatch.ElfHash(versions[a]));                                 // vna_hash
                 Put(elf, aux + 6, (ushort)(a + 2));                                  // vna_other
                 Put(elf, aux + 8, (uint)names[a]);                                   // vna_name
                 Put(elf, aux + 12, a + 1 < versions.Length ? 16u : 0u);              // vna_next

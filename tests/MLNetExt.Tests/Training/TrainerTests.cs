@@ -60,6 +60,45 @@ public sealed class TrainerTests
     }
 
     [TestMethod]
+    public void QueueingTheNextStepAheadChangesNothing()
+    {
+        // Fit runs step k+1's forward/backward before reading step k's result; the run must be the step-by-step one.
+        var data = ToyTask.Data(3, 8, seed: 5);
+        (double[] Losses, Dictionary<string, float[]> Weights) Run(bool lookahead)
+        {
+            using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(dropout: 0.2, noise: 0.3f), Options(8) with { Seed = 11 }) { Lookahead = lookahead };
+            var losses = trainer.Fit(data).Losses.Select(l => l.Loss).ToArray();
+            return (losses, ToyTask.Weights(trainer.Model));
+        }
+        var (ahead, aheadWeights) = Run(true);
+        var (stepwise, stepwiseWeights) = Run(false);
+        CollectionAssert.AreEqual(stepwise, ahead);
+        Assert.AreEqual(0.0, ToyTask.MaxDifference(stepwiseWeights, aheadWeights));
+    }
+
+    [TestMethod]
+    public void ABadBatchFailsItsOwnStepNotTheOneQueuedBeforeIt()
+    {
+        // Step 1 queues step 2's forward/backward; step 2's batch is malformed (more labels than rows), so that work
+        // fails. Step 1 must still complete and be reported; the error surfaces when step 2 runs.
+        var good = ToyTask.Data(1, 8, seed: 2)[0];
+        var bad = good with { Labels = [.. good.Labels, 0] };
+        using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(), Options(4) with { Shuffle = false });
+        var progress = new List<TrainingProgressSnapshot>();
+        Assert.Throws<ArgumentException>(() => trainer.Fit([good, bad], progress: new Sink(progress)));
+        CollectionAssert.AreEqual(new long[] { 1 }, progress.Select(p => p.Step).ToArray());
+        Assert.AreEqual(1, trainer.Step);
+    }
+
+    [TestMethod]
+    public void PeakFlopsAsksNvidiaSmiForARealDeviceIndex()
+    {
+        // torch.CUDA has index -1 ("current device"); nvidia-smi -i -1 fails, which left P8's MFU null.
+        StringAssert.EndsWith(MLNetExt.Training.Telemetry.PeakFlops.NameQuery(-1), "-i 0");
+        StringAssert.EndsWith(MLNetExt.Training.Telemetry.PeakFlops.NameQuery(3), "-i 3");
+    }
+
+    [TestMethod]
     public void EmptyDataIsAClearError()
     {
         using var trainer = new Trainer<ToyModel, ToyBatch>(new ToyTask(), Options(3));

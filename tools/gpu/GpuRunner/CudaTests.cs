@@ -30,6 +30,7 @@ public static class CudaTests
             journal.Run($"cuda-tests.forward.{name}", () => CompareForward(Path.Combine(fixtures, name), build, device));
         journal.Run("cuda-tests.mlm_train_steps", () => TrainSteps(Path.Combine(fixtures, "modernbert_mlm"), device));
         journal.Run("cuda-tests.nccl_train_steps", () => NcclTrainSteps(Path.Combine(fixtures, "modernbert_mlm"), device));
+        journal.Run("cuda-tests.flash_forward", () => FlashForward(Path.Combine(fixtures, "modernbert_base_model"), device));
         journal.WriteSummary(Path.Combine(args.Out, "results.json"));
         return 0;
     }
@@ -127,6 +128,35 @@ public static class CudaTests
             ["fp32_losses_nccl"] = Json(nccl),
             ["fp32_losses_in_process"] = Json(inProcess),
         };
+    }
+
+    /// <summary>
+    /// The varlen flash kernel (PackedInput.FlashOnCuda) against the gathered SDPA path, bf16 forward and one bf16
+    /// training step's loss from the same weights; it is off by default until this agrees on a GPU.
+    /// </summary>
+    static JsonObject FlashForward(string fixture, string device)
+    {
+        RequireDevice(device);
+        using var scope = NewDisposeScope();
+        var io = Safetensors.LoadStateDict(Path.Combine(fixture, "io.safetensors"));
+        var (ids, mask) = (io["input_ids"], io["attention_mask"]);
+        var model = ModernBertCheckpoint.Load(Path.Combine(fixture, "model"), c => new ModernBertModel(c));
+        model.to(new Device(device)).to(bfloat16).eval();
+        Tensor Run(bool flash)
+        {
+            PackedInput.FlashOnCuda = flash;
+            try
+            {
+                using var _ = no_grad();
+                using var input = PackedInput.FromPadded(ids, mask, model.Config, new Device(device));
+                return input.Repad(model.call(input)).to(float32).cpu();
+            }
+            finally { PackedInput.FlashOnCuda = false; }
+        }
+        var (gathered, flash) = (Run(false), Run(true));
+        var real = mask.unsqueeze(-1).to(@bool).expand_as(gathered);
+        double diff = MaxDiff(flash, gathered, real), scale = gathered.abs().max().item<float>();
+        return new JsonObject { ["ok"] = diff <= 0.05 * scale, ["device"] = device, ["max_abs_diff_flash_vs_sdpa_bf16"] = diff, ["max_abs"] = scale };
     }
 
     static void RequireDevice(string device)

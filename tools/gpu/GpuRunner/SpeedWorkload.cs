@@ -10,18 +10,21 @@ namespace MLNetExt.GpuRunner;
 /// <summary>
 /// What P7 and P8 run, shared with tools/gpu/hf_speed.py (which must stay in step with it): a ModernBERT config
 /// (--config, HF config.json; random weights), sequence lengths (--lengths, one per line, capped at the config's
-/// max_position_embeddings), batches of at most --tokens tokens, and a timed loop of --seconds after warm-up.
+/// max_position_embeddings), batches of at most --tokens tokens, a warm-up over every distinct batch or
+/// --warmup-seconds (whichever ends first), then at least --steps timed batches and --seconds, at most --max-seconds;
+/// --phase-steps batches more in the diagnostic mode (a device synchronisation after every phase) give the breakdown.
 /// </summary>
-public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int TokenBudget, double Seconds, Device Device)
+public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int TokenBudget, Device Device,
+    double WarmupSeconds, int MinSteps, double MinSeconds, double MaxSeconds, int PhaseSteps)
 {
-    public const int WarmupBatches = 3;
-
     public static SpeedWorkload FromArgs(RunnerArgs args, int defaultTokens)
     {
         var config = ModernBertConfigJson.Load(args.Text("config", "tools/gpu/modernbert-base-config.json"));
         var lengths = SpamLengths.Read(args.Text("lengths", SpamLengths.DefaultFile), config.MaxPositionEmbeddings);
-        var device = torch.cuda.is_available() ? CUDA : CPU;
-        return new SpeedWorkload(config, lengths, (int)args.Number("tokens", defaultTokens), args.Number("seconds", 25), device);
+        var device = torch.cuda.is_available() ? new Device(DeviceType.CUDA, 0) : CPU;
+        return new SpeedWorkload(config, lengths, (int)args.Number("tokens", defaultTokens), device,
+            args.Number("warmup-seconds", 30), (int)args.Number("steps", 200), args.Number("seconds", 0), args.Number("max-seconds", 180),
+            (int)args.Number("phase-steps", 16));
     }
 
     /// <summary>Best-fit packed batches of random token ids ([CLS] ... [SEP]), in a seeded random order.</summary>
@@ -41,20 +44,25 @@ public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int T
     }
 
     /// <summary>
-    /// Runs <see cref="WarmupBatches"/> batches, then cycles through <paramref name="batches"/> until the time budget
-    /// is spent, waiting for the device before starting and stopping the clock. <paramref name="run"/> returns the
-    /// batch's real tokens and model FLOPs.
+    /// Warm-up, then the timed loop, each between device synchronisations. <paramref name="run"/>(first batch index)
+    /// consumes <paramref name="batchesPerCall"/> consecutive batches (cycling) and returns their real tokens and model FLOPs.
     /// </summary>
-    public JsonObject Timed<T>(IReadOnlyList<T> batches, Func<T, (long Tokens, double Flops)> run)
+    public JsonObject Timed(int batchCount, int batchesPerCall, Func<int, (long Tokens, double Flops)> run)
     {
-        for (int i = 0; i < Math.Min(WarmupBatches, batches.Count); i++) run(batches[i]);
+        int next = 0;
+        var clock = Stopwatch.StartNew();
+        do { run(next); next += batchesPerCall; }
+        while (next < batchCount && clock.Elapsed.TotalSeconds < WarmupSeconds);
         Synchronize();
+        double warmup = clock.Elapsed.TotalSeconds;
         long tokens = 0, steps = 0;
         double flops = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed.TotalSeconds < Seconds)
+        clock.Restart();
+        while ((steps < MinSteps || clock.Elapsed.TotalSeconds < MinSeconds) && clock.Elapsed.TotalSeconds < MaxSeconds)
         {
-            var (t, f) = run(batches[(int)(steps++ % batches.Count)]);
+            var (t, f) = run(next);
+            next += batchesPerCall;
+            steps += batchesPerCall;
             tokens += t;
             flops += f;
         }
@@ -63,9 +71,12 @@ public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int T
         return new JsonObject
         {
             ["ok"] = true,
-            ["device"] = Device.type.ToString(),
+            ["device"] = Device.ToString(),
+            ["warmup_batches"] = Math.Min(next - steps, batchCount),
+            ["warmup_seconds"] = Math.Round(warmup, 3),
             ["batches_run"] = steps,
-            ["batches_distinct"] = batches.Count,
+            ["batches_distinct"] = batchCount,
+            ["batches_per_step"] = batchesPerCall,
             ["token_budget"] = TokenBudget,
             ["seconds"] = Math.Round(seconds, 3),
             ["tokens"] = tokens,
@@ -75,8 +86,8 @@ public sealed record SpeedWorkload(ModernBertConfig Config, int[] Lengths, int T
         };
     }
 
-    void Synchronize()
+    public void Synchronize()
     {
-        if (Device.type == DeviceType.CUDA) torch.cuda.synchronize();
+        if (Device.type == DeviceType.CUDA) torch.cuda.synchronize(Device);
     }
 }

@@ -29,6 +29,9 @@ public sealed class ToyClassifierTransformer : ScoringTransformer<long[], float[
     /// <summary>Counts every model call, batch sizes included, for the tests.</summary>
     public List<int> BatchSizes { get; } = [];
 
+    /// <summary>Runs at the start of every model call, after <see cref="BatchSizes"/> records it: tests block or throw here.</summary>
+    public Action<IReadOnlyList<long[]>>? BeforeBatch { get; set; }
+
     internal ToyClassifierTransformer(IHostEnvironment env, ToyConfig config, ToyColumns columns, LabelKeys labels, ToyModel model, ScoringOptions scoring)
         : base(env, nameof(ToyClassifierTransformer), scoring)
     {
@@ -74,6 +77,7 @@ public sealed class ToyClassifierTransformer : ScoringTransformer<long[], float[
     protected override float[][] ScoreBatch(IReadOnlyList<long[]> items)
     {
         BatchSizes.Add(items.Count);
+        BeforeBatch?.Invoke(items);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (tokens, rows) = ToyModel.Pack(items);
