@@ -32,18 +32,13 @@ public sealed class BltForSequenceClassification : nn.Module<BltBatch, Tensor>
     /// <summary>Class logits (B, classes), one row per document of an inference batch.</summary>
     public override Tensor forward(BltBatch batch) => classifier.forward(PooledLatents(blt, batch));
 
-    /// <summary>Mean latent patch state of each row (B, Dg), over the patches of the row's documents (padding's patch excluded).</summary>
+    /// <summary>Mean latent patch state of each row (B, Dg), over the patches of the row's documents (placeholders excluded; padding forms none).</summary>
     public static Tensor PooledLatents(BltModel model, BltBatch batch)
     {
         var layout = model.Patch(batch);
         var (_, latent) = model.Encode(batch, layout);                                                      // (B, P, Dg)
         var real = new float[batch.Rows * layout.NumPatches];
-        for (int r = 0; r < batch.Rows; r++)
-            for (int p = 0; p < layout.NumPatches; p++)
-            {
-                long doc = layout.PatchDocIds[(r * layout.NumPatches) + p];   // -1: placeholder
-                real[(r * layout.NumPatches) + p] = doc >= 0 && !batch.Segments[r][doc].IsPadding ? 1 : 0;
-            }
+        for (int r = 0; r < batch.Rows; r++) real.AsSpan(r * layout.NumPatches, layout.PatchCounts[r]).Fill(1);   // placeholders stay 0
         var mask = tensor(real, [batch.Rows, layout.NumPatches, 1], device: latent.device).to_type(latent.dtype);   // (B, P, 1)
         return (latent * mask).sum(1) / mask.sum(1);                                                         // (B, Dg)
     }

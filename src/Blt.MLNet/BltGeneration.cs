@@ -136,9 +136,7 @@ public static class BltGeneration
             if (nextStarts)
             {
                 var perLayer = Enumerable.Range(0, layers.Count).Select(l => cat(openPatch.Select(b => b[l]).ToArray(), 1)).ToList();  // (1, L, De)
-                long length = perLayer[0].shape[1];
-                var pooled = m.local_encoder.PoolPatches(perLayer, zeros(1, 1, dtype: ScalarType.Int64, device: device),
-                    tensor(new[] { length }, device: device).view(1, 1), (int)length, crossMask: null);                           // (1, k, De)
+                var pooled = m.local_encoder.PoolPatches(perLayer, PatchPooling.OnePatch((int)perLayer[0].shape[1]), crossMask: null);   // (1, k, De)
                 var latent = m.global_transformer.Forward(pooled.view(1, 1, -1), tensor(new long[] { closedPatches }, device: device).view(1, 1), mask: null, globalCaches);
                 patchKeys?.Dispose();
                 patchKeys = m.local_decoder.ProjectPatches(latent).DetachFromDisposeScope();                                    // (1, k, Dd)

@@ -85,8 +85,7 @@ public sealed class BltModel : nn.Module<BltBatch, Tensor>
         // ---- Stage 3: local encoder -------------------------------------------------------------------------------
         var encRope = Rope.Tables(positions, Config.EncoderConfig.Layer.HeadDim, Config.EncoderConfig.RopeTheta);
         var encLayers = model.local_encoder.Layers(h, encRope, BltMasks.Local(docIds, positions, Config.EncoderConfig.SlidingWindow));
-        var patches = model.local_encoder.PoolPatches(encLayers, Grid(layout.PatchStartGrid, batch.Rows, numPatches),
-            Grid(layout.PatchLengthGrid, batch.Rows, numPatches), layout.MaxPatchLength, BltMasks.PatchesSeeTheirBytes(patchIds, numPatches, k));
+        var patches = model.local_encoder.PoolPatches(encLayers, PatchPooling.Of(layout), BltMasks.PatchesSeeTheirBytes(patchIds, numPatches, k));
 
         // ---- Stage 4: global latent transformer over patches ------------------------------------------------------
         var patchDocs = Grid(layout.PatchDocIds, batch.Rows, numPatches);

@@ -6,36 +6,35 @@ namespace MLNetExt.Blt;
 /// <summary>
 /// Where the patches of a batch are. Patches are numbered per row, documents in order, so a row has
 /// <see cref="PatchCounts"/>[row] patches and <see cref="NumPatches"/> is the widest row (shorter rows' tail patches
-/// are empty placeholders no real patch can see).
+/// are empty placeholders no real patch can see). Padding bytes belong to no patch (patch id -1), so padding costs
+/// the pooling and the latent model nothing.
 /// <see cref="DecoderPatchIds"/>[t] is the last patch that ends before the patch of byte t + 1 (the byte predicted at
 /// t): patch lengths [1, 3, 1, 1] give encoder ids 0,1,1,1,2,3 and decoder ids 0,0,0,1,2,(2 or 3); the last one is 3
 /// only when the byte after the document would open a new patch, i.e. when patch 3 is already complete.
 /// </summary>
 public sealed class PatchLayout
 {
+    /// <summary>The patch id of padding bytes: they belong to no patch and no decoder patch.</summary>
+    public const long NoPatch = -1;
+
     public int Rows { get; }
     public int Length { get; }
     public int NumPatches { get; }
     public int[] PatchCounts { get; }
-    /// <summary>(Rows × Length) encoder patch id of each byte.</summary>
+    /// <summary>(Rows × Length) encoder patch id of each byte (<see cref="NoPatch"/> for padding).</summary>
     public long[] PatchIds { get; }
-    /// <summary>(Rows × Length) patch whose latent state the decoder reads at each byte.</summary>
+    /// <summary>(Rows × Length) patch whose latent state the decoder reads at each byte (<see cref="NoPatch"/> for padding).</summary>
     public long[] DecoderPatchIds { get; }
     /// <summary>(Rows × NumPatches) document of each patch (-1 for placeholders).</summary>
     public long[] PatchDocIds { get; }
     /// <summary>(Rows × NumPatches) index of the patch inside its document (its RoPE position in the latent model).</summary>
     public long[] PatchPositions { get; }
-    /// <summary>(Rows × NumPatches) row position of each patch's first byte (0 for placeholders).</summary>
-    public long[] PatchStartGrid { get; }
-    /// <summary>(Rows × NumPatches) length of each patch (0 for placeholders).</summary>
-    public long[] PatchLengthGrid { get; }
-    public int MaxPatchLength { get; }
-    /// <summary>Patch lengths per row, in order.</summary>
+    /// <summary>Patch lengths per row, in order; they sum to the row's document bytes (padding excluded).</summary>
     public IReadOnlyList<int[]> PatchLengths { get; }
 
     /// <summary>
     /// Patches <paramref name="batch"/>: entropies from <paramref name="entropyModel"/> when the patcher needs them, then
-    /// start flags per document. Padding is one patch that no real byte reads.
+    /// start flags per document. Padding forms no patch.
     /// </summary>
     public static PatchLayout Create(BltBatch batch, Patcher patcher, EntropyModel? entropyModel)
     {
@@ -50,22 +49,21 @@ public sealed class PatchLayout
         for (int r = 0; r < batch.Rows; r++)
         {
             starts[r] = [];
-            foreach (var (start, length, isPadding) in batch.Segments[r])
+            foreach (var (start, length, _) in batch.Segments[r].Where(s => !s.IsPadding))
             {
                 int at = (r * batch.Length) + start;
-                starts[r].Add(isPadding
-                    ? Enumerable.Range(0, length + 1).Select(t => t == 0).ToArray()
-                    : patcher.PatchStarts(batch.Inputs.AsSpan(at, length), entropies.Length == 0 ? [] : entropies.AsSpan(at, length)));
+                starts[r].Add(patcher.PatchStarts(batch.Inputs.AsSpan(at, length), entropies.Length == 0 ? [] : entropies.AsSpan(at, length)));
             }
         }
         return new PatchLayout(batch, starts);
     }
 
     /// <param name="batch">the batch being patched</param>
-    /// <param name="starts">per row, per segment: length + 1 start flags (see <see cref="Patching.Patcher.PatchStarts"/>)</param>
+    /// <param name="starts">per row, per document (padding excluded): length + 1 start flags (see <see cref="Patching.Patcher.PatchStarts"/>)</param>
     public PatchLayout(BltBatch batch, IReadOnlyList<IReadOnlyList<bool[]>> starts)
     {
         (Rows, Length) = (batch.Rows, batch.Length);
+        if (starts.Count != Rows) throw new ArgumentException($"Expected start flags for {Rows} rows, got {starts.Count}.", nameof(starts));
         PatchIds = new long[Rows * Length];
         DecoderPatchIds = new long[Rows * Length];
         PatchCounts = new int[Rows];
@@ -75,9 +73,12 @@ public sealed class PatchLayout
         {
             docOfPatch[r] = [];
             var rowLengths = new List<int>();
-            for (int d = 0; d < batch.Segments[r].Length; d++)
+            var documents = batch.Segments[r].Where(s => !s.IsPadding).ToArray();
+            if (starts[r].Count != documents.Length)
+                throw new ArgumentException($"Row {r} holds {documents.Length} documents but {starts[r].Count} start-flag arrays were given.", nameof(starts));
+            for (int d = 0; d < documents.Length; d++)
             {
-                var (start, len, _) = batch.Segments[r][d];
+                var (start, len, _) = documents[d];
                 var flags = starts[r][d];
                 if (flags.Length != len + 1 || !flags[0])
                     throw new ArgumentException($"Row {r}, document {d}: expected {len + 1} start flags beginning with a start, got {flags.Length}.", nameof(starts));
@@ -93,9 +94,14 @@ public sealed class PatchLayout
                 }
                 PatchCounts[r] = docOfPatch[r].Count;
             }
+            foreach (var padding in batch.Segments[r].Where(s => s.IsPadding))
+            {
+                PatchIds.AsSpan((r * Length) + padding.Start, padding.Length).Fill(NoPatch);
+                DecoderPatchIds.AsSpan((r * Length) + padding.Start, padding.Length).Fill(NoPatch);
+            }
             lengths[r] = rowLengths.ToArray();
         }
-        NumPatches = PatchCounts.Max();
+        NumPatches = Math.Max(1, PatchCounts.Max());
         PatchDocIds = new long[Rows * NumPatches];
         PatchPositions = new long[Rows * NumPatches];
         for (int r = 0; r < Rows; r++)
@@ -109,17 +115,5 @@ public sealed class PatchLayout
             }
         }
         PatchLengths = lengths;
-        PatchStartGrid = new long[Rows * NumPatches];
-        PatchLengthGrid = new long[Rows * NumPatches];
-        for (int r = 0; r < Rows; r++)
-        {
-            long at = 0;
-            for (int p = 0; p < lengths[r].Length; p++)
-            {
-                (PatchStartGrid[(r * NumPatches) + p], PatchLengthGrid[(r * NumPatches) + p]) = (at, lengths[r][p]);
-                at += lengths[r][p];
-            }
-        }
-        MaxPatchLength = lengths.Max(l => l.Max());
     }
 }

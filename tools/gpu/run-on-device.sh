@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command run on a borrowed GPU machine (PyTorch installed, no .NET, no network), from the repo root,
 # with .gpu/ (tools/gpu/build-bundle.sh) carried along. In order: libtorch symbol check, [HF fixtures], op probe,
-# CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers), [P7/P8 ours with varlen flash attention].
+# CUDA tests, BLT CUDA tests, P7 (ours, then transformers), P8 (ours, then transformers), [P7/P8 ours with varlen
+# flash attention].
 # Writes to $OUT: log.txt, symbols.txt, [fixtures.tar.gz], runner.jsonl (journal of every step), results.json.
 # Never stops at a failure, and starts nothing that would not end within GPU_BUDGET_S. See docs/GPU.md.
 #   GPU_BUDGET_S       wall-clock budget in seconds (default 540)
@@ -9,7 +10,7 @@
 #   GPU_SPEED_STEPS    per side: at least this many timed batches (default 200; P8 optimizer steps hold 16 each)
 #   GPU_SPEED_MAX_S    per side: at most this many timed seconds (default 120)
 #   GPU_PHASE_STEPS    per side: batches in the diagnostic mode (a device sync after each phase; default 16)
-#   GPU_STEPS          which steps to run (default "probe cuda-tests p7 p8"; also "fixtures", "flash"; the symbol
+#   GPU_STEPS          which steps to run (default "probe cuda-tests blt-cuda p7 p8"; also "fixtures", "flash"; the symbol
 #                      check always runs)
 #   GPU_TINY=1         tiny model, short lengths, small batches, CPU in CUDA's place (to try the run on a CPU host)
 #   TORCH_LIB          libtorch folder instead of the python torch's (simulation on a host without PyTorch)
@@ -32,7 +33,7 @@ fi
 # Longest a P7/P8 side may take: warm-up + timed cap + model setup and the diagnostic pass.
 side_s=$(( ${GPU_WARMUP_S:-30} + ${GPU_SPEED_MAX_S:-120} + 45 ))
 JOURNAL="$OUT/runner.jsonl"
-steps=" ${GPU_STEPS:-probe cuda-tests p7 p8} "
+steps=" ${GPU_STEPS:-probe cuda-tests blt-cuda p7 p8} "
 wants() { [[ "$steps" == *" $1 "* ]]; }
 
 # step <max seconds> <command...>: runs it under a timeout of max seconds or what is left of the budget minus the
@@ -103,6 +104,10 @@ fi
 if wants cuda-tests; then
   echo "== cuda tests"
   runner cuda-tests 90 3 "${cuda_tests[@]}"
+fi
+if wants blt-cuda; then
+  echo "== BLT on CUDA: mixed-length batch, classifier steps"
+  runner blt-cuda 120 3 "${cuda_tests[@]}"
 fi
 if wants p7; then
   echo "== P7: bf16 inference, packed (ours) vs padded + sdpa (transformers)"

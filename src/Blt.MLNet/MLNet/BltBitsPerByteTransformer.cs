@@ -44,7 +44,7 @@ public sealed class BltBitsPerByteTransformer : BltTransformer<float>
 
     protected override IReadOnlyList<ScoreColumn<float>> OutputColumns => _outputs;
 
-    protected override float[] ScoreBatch(IReadOnlyList<long[]> items)
+    private protected override float[] ScoreRows(IReadOnlyList<long[]> items)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -79,11 +79,11 @@ public sealed class BltPatchesTransformer : BltTransformer<BltPatches>
 
     protected override IReadOnlyList<ScoreColumn<BltPatches>> OutputColumns => _outputs;
 
-    protected override BltPatches[] ScoreBatch(IReadOnlyList<long[]> items)
+    private protected override BltPatches[] ScoreRows(IReadOnlyList<long[]> items)
     {
+        using var scope = NewDisposeScope();
         var batch = BltBatch.ForInference(items);
-        float[] entropies;
-        using (var h = EntropyModel.Entropies(batch)) entropies = h.cpu().data<float>().ToArray();   // (B · S)
+        var entropies = EntropyModel.Entropies(batch).cpu().data<float>().ToArray();   // (B · S)
         return items.Select((ids, r) =>
         {
             var rowEntropies = entropies.AsSpan(r * batch.Length, ids.Length);

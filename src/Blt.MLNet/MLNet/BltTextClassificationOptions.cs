@@ -16,6 +16,11 @@ public sealed record BltTextClassificationOptions : BltTrainerOptions
     public string Sentence1ColumnName { get; init; } = "Sentence1";
     /// <summary>Bytes read per row (after BOS), at least 1 and within the model's byte positions; longer texts are cut.</summary>
     public int MaxBytes { get; init; } = 1024;
+    /// <summary>
+    /// Ids (BOS + bytes) per training step at most, beside <see cref="BltTrainerOptions.BatchSize"/> rows: a step's
+    /// memory and time follow its bytes, however long its rows are (a row longer than this trains alone).
+    /// </summary>
+    public int BatchBytes { get; init; } = 16384;
 
     internal override void Validate()
     {
@@ -24,5 +29,6 @@ public sealed record BltTextClassificationOptions : BltTrainerOptions
             (nameof(PredictedLabelColumnName), PredictedLabelColumnName), (nameof(Sentence1ColumnName), Sentence1ColumnName) })
             OptionRange.NotBlank(this, option, name);
         CheckMaxBytes(MaxBytes, addEos: false);
+        OptionRange.AtLeast(this, nameof(BatchBytes), BatchBytes, 1);
     }
 }

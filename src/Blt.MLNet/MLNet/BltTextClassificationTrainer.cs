@@ -80,6 +80,6 @@ public sealed class BltTextClassificationTrainer : IEstimator<BltTextClassificat
             }
         }
         session.Report($"{what} data: {documents.Count} labelled rows, {documents.Sum(d => (long)d.Length)} bytes.");
-        return (BltClassificationBatch.Chunk(documents, classes, _options.BatchSize), fingerprint.ToString());
+        return (BltClassificationBatch.Chunk(documents, classes, _options.BatchSize, _options.BatchBytes), fingerprint.ToString());
     }
 }

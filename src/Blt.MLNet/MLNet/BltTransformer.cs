@@ -7,7 +7,8 @@ namespace MLNetExt.Blt.MLNet;
 
 /// <summary>
 /// Base of the BLT transformers: every row becomes byte ids (<see cref="BltInput"/>), a row costs its id count against
-/// the token budget, and the saved folder holds <c>Input.json</c> beside what the model writes (see <see cref="SavedModel"/>).
+/// the token budget, a batch runs as buckets of similar length, and the saved folder holds <c>Input.json</c> beside
+/// what the model writes (see <see cref="SavedModel"/>).
 /// </summary>
 public abstract class BltTransformer<TResult> : ScoringTransformer<long[], TResult>
 {
@@ -28,6 +29,12 @@ public abstract class BltTransformer<TResult> : ScoringTransformer<long[], TResu
     protected sealed override Func<long[]> MakeItemReader(DataViewRow input) => Input.MakeReader(input);
 
     protected sealed override int Cost(long[] item) => item.Length;
+
+    /// <summary>Rows of mixed lengths go to the model in buckets of similar length (<see cref="LengthBuckets"/>), never padded to the longest row.</summary>
+    protected sealed override TResult[] ScoreBatch(IReadOnlyList<long[]> items) => LengthBuckets.Score(items, ScoreRows);
+
+    /// <summary>One model call over rows of similar length; returns one result per row, in order.</summary>
+    private protected abstract TResult[] ScoreRows(IReadOnlyList<long[]> items);
 
     protected sealed override void SavePayload(SavedModelWriter writer)
     {

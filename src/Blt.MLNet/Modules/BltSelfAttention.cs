@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace MLNetExt.Blt.Modules;
 
-/// <summary>Multi-head (grouped-query) self-attention with interleaved RoPE and an explicit additive mask.</summary>
+/// <summary>Multi-head (grouped-query) self-attention with interleaved RoPE and an explicit mask.</summary>
 public sealed class BltSelfAttention : nn.Module
 {
     readonly Linear q_proj, k_proj, v_proj, o_proj;
@@ -21,7 +21,7 @@ public sealed class BltSelfAttention : nn.Module
 
     /// <param name="x">(B, S, hidden)</param>
     /// <param name="rope">cos/sin tables for the S new positions</param>
-    /// <param name="mask">additive (B, 1, S, T) over all T visible keys, or null when every cached key is visible</param>
+    /// <param name="mask">bool (B, 1, S, T) over all T keys (true = visible), or null when every cached key is visible</param>
     /// <param name="cache">generation cache: the new keys/values are appended and attention runs over all of them</param>
     public Tensor Forward(Tensor x, (Tensor Cos, Tensor Sin) rope, Tensor? mask, KvCache? cache = null)
     {
@@ -44,6 +44,7 @@ public sealed class BltSelfAttention : nn.Module
             k = k.repeat_interleave(groups, dim: 1);
             v = v.repeat_interleave(groups, dim: 1);
         }
-        return nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask?.to_type(q.dtype));
+        // Bool masks (true = visible) go as they are; additive ones must match q's dtype.
+        return nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask is null || mask.dtype == ScalarType.Bool ? mask : mask.to_type(q.dtype));
     }
 }

@@ -48,26 +48,16 @@ public sealed class LocalEncoder : nn.Module
     }
 
     /// <summary>
-    /// Patch states (B, P·k, hidden) from the per-layer byte states. Patch p of row b covers bytes
-    /// [starts[b, p], starts[b, p] + lengths[b, p]) (B, P); <paramref name="crossMask"/> lets each patch see only its
-    /// bytes (null when all bytes form one patch).
+    /// Patch states (B, P·k, hidden) from the per-layer byte states: each patch's bytes max-pooled by
+    /// <paramref name="pooling"/>, projected to k queries, then cross-attended; <paramref name="crossMask"/> lets each
+    /// patch see only its bytes (null when all bytes form one patch).
     /// </summary>
-    public Tensor PoolPatches(IReadOnlyList<Tensor> layerOutputs, Tensor starts, Tensor lengths, int maxLength, Tensor? crossMask)
+    internal Tensor PoolPatches(IReadOnlyList<Tensor> layerOutputs, PatchPooling pooling, Tensor? crossMask)
     {
         var bytes = layerOutputs[firstCrossLayer];
-        long b = bytes.shape[0], s = bytes.shape[1], d = bytes.shape[2], numPatches = starts.shape[1];
-        // Max-pool: patches are contiguous, so step through offsets 0..maxLength-1 and keep a running maximum.
-        var pooled = full(b, numPatches, d, Scalars.NegativeInfinity, dtype: bytes.dtype, device: bytes.device);
-        using var last = (s - 1).ToScalar();
-        for (int j = 0; j < maxLength; j++)
-        {
-            using var offset = j.ToScalar();
-            var at = starts.add(offset, Scalars.One).clamp_max(last).unsqueeze(-1).expand(-1, -1, d); // (B, P, D)
-            var inside = lengths.gt(offset).unsqueeze(-1);                                           // (B, P, 1)
-            pooled = maximum(pooled, bytes.gather(1, at).masked_fill(inside.logical_not(), Scalars.NegativeInfinity));
-        }
-        pooled = pooled.masked_fill(lengths.eq(Scalars.Zero).unsqueeze(-1), Scalars.Zero);           // empty placeholder patches
-        var patches = patch_embedding_projection.forward(pooled).view(b, numPatches * config.CrossAttnK, d);  // (B, P·k, D)
+        long b = bytes.shape[0], d = bytes.shape[2];
+        var pooled = pooling.Pool(bytes);                                                                  // (B, P, D)
+        var patches = patch_embedding_projection.forward(pooled).view(b, pooling.NumPatches * config.CrossAttnK, d);  // (B, P·k, D)
         for (int i = firstCrossLayer; i < layerOutputs.Count; i++)
             patches = patches.Plus(cross_attn_layers[i - firstCrossLayer].Forward(patches, layerOutputs[i], crossMask));
         return patches;

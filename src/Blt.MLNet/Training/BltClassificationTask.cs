@@ -5,19 +5,35 @@ using static TorchSharp.torch;
 
 namespace MLNetExt.Blt.Training;
 
-/// <summary>Documents (BOS + bytes) and their class indices, one row each.</summary>
+/// <summary>Documents (BOS + bytes) and their class indices.</summary>
 public sealed record BltClassificationBatch(IReadOnlyList<long[]> Documents, long[] Classes)
 {
-    public static IReadOnlyList<BltClassificationBatch> Chunk(IReadOnlyList<long[]> documents, IReadOnlyList<long> classes, int rowsPerBatch) =>
-        Enumerable.Range(0, (documents.Count + rowsPerBatch - 1) / rowsPerBatch)
-            .Select(b => Enumerable.Range(b * rowsPerBatch, Math.Min(rowsPerBatch, documents.Count - (b * rowsPerBatch))).ToArray())
-            .Select(rows => new BltClassificationBatch(rows.Select(r => documents[r]).ToArray(), rows.Select(r => classes[r]).ToArray()))
-            .ToList();
+    /// <summary>
+    /// Consecutive documents cut into batches of at most <paramref name="rowsPerBatch"/> documents and
+    /// <paramref name="batchBytes"/> ids, so a step's memory follows its bytes (a longer document goes alone).
+    /// </summary>
+    public static IReadOnlyList<BltClassificationBatch> Chunk(IReadOnlyList<long[]> documents, IReadOnlyList<long> classes, int rowsPerBatch, int batchBytes)
+    {
+        if (documents.Count != classes.Count) throw new ArgumentException($"{documents.Count} documents but {classes.Count} classes.", nameof(classes));
+        if (rowsPerBatch < 1) throw new ArgumentOutOfRangeException(nameof(rowsPerBatch), rowsPerBatch, "A batch needs at least one row.");
+        if (batchBytes < 1) throw new ArgumentOutOfRangeException(nameof(batchBytes), batchBytes, "The batch byte budget must be positive.");
+        var batches = new List<BltClassificationBatch>();
+        for (int start = 0; start < documents.Count;)
+        {
+            int end = start + 1;
+            long bytes = documents[start].Length;
+            while (end < documents.Count && end - start < rowsPerBatch && bytes + documents[end].Length <= batchBytes) bytes += documents[end++].Length;
+            batches.Add(new BltClassificationBatch(documents.Skip(start).Take(end - start).ToArray(), classes.Skip(start).Take(end - start).ToArray()));
+            start = end;
+        }
+        return batches;
+    }
 }
 
 /// <summary>
 /// Fine-tunes (or trains) <see cref="BltForSequenceClassification"/>: cross-entropy of the pooled-latent head, summed
-/// over documents. Data parallel shards cut between documents with nearly equal byte counts.
+/// over documents, which run in buckets of similar length. Data parallel shards cut between documents with nearly
+/// equal byte counts.
 /// </summary>
 public sealed class BltClassificationTask(BltConfig config, int classes, BltModel? pretrained) : ITrainingTask<BltForSequenceClassification, BltClassificationBatch>
 {
@@ -46,8 +62,13 @@ public sealed class BltClassificationTask(BltConfig config, int classes, BltMode
     public ShardLoss Loss(BltForSequenceClassification model, BltClassificationBatch shard, Device device)
     {
         if (shard.Documents.Count == 0) return new ShardLoss(zeros(1, device: device).sum(), 0);
-        var logits = model.forward(BltBatch.ForInference(shard.Documents));                     // (B, classes)
-        var sum = nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), tensor(shard.Classes, device: device), reduction: nn.Reduction.Sum);
+        // One forward per bucket of similar lengths: a long document never makes the short ones pad to its length.
+        var sum = LengthBuckets.Of(shard.Documents.Select(d => d.Length).ToArray()).Select(rows =>
+        {
+            var logits = model.forward(BltBatch.ForInference(rows.Select(r => shard.Documents[r]).ToArray()));   // (rows, classes)
+            var classes = tensor(rows.Select(r => shard.Classes[r]).ToArray(), device: device);
+            return nn.functional.cross_entropy(logits.to_type(ScalarType.Float32), classes, reduction: nn.Reduction.Sum);
+        }).Aggregate((a, b) => a.Plus(b));
         return new ShardLoss(sum, shard.Documents.Count);
     }
 

@@ -1,6 +1,6 @@
 // GpuRunner: checks TorchSharp against a foreign libtorch (a PyTorch install) on a borrowed GPU machine.
 //
-//   GpuRunner probe|cuda-tests|p7|p8 --out <dir> [--torch-lib <dir>] [--name value ...]   on the GPU machine
+//   GpuRunner probe|cuda-tests|blt-cuda|p7|p8 --out <dir> [--torch-lib <dir>] [--name value ...]   on the GPU machine
 //   GpuRunner spam-lengths --out <dir>                                                      here (needs the network)
 //
 // Each command is one entry in Commands; add a new one (e.g. model speed runs) as its own class with a
@@ -12,6 +12,7 @@ var commands = new Dictionary<string, Func<RunnerArgs, int>>
 {
     ["probe"] = OpsProbe.Run,
     ["cuda-tests"] = CudaTests.Run,
+    ["blt-cuda"] = BltCudaTests.Run,
     ["p7"] = P7Inference.Run,
     ["p8"] = P8Training.Run,
     ["spam-lengths"] = SpamLengths.Run,
